@@ -1,0 +1,56 @@
+# 办事e点通 — the two contract commands are `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+RASA := $(CURDIR)/.venv-rasa/bin/rasa
+export PYTHONPATH := $(CURDIR)
+EVAL ?= knowledge/eval/dev.jsonl
+DATA ?= ../shared/data
+
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+
+setup:  ## create or update both environments (idempotent)
+	@scripts/setup.sh
+
+run: setup  ## set everything up and start the whole system
+	@$(PY) -m ops.run
+
+train: setup
+	@$(PY) -m ops.train
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: setup
+	.venv/bin/mypy core knowledge embeddings retrieval actions web ops
+
+unit: setup
+	$(PY) -m pytest -q
+
+bot-validate: setup
+	cd bot && $(RASA) data validate --fail-on-warnings
+
+bot-test: setup train
+	@scripts/bot-test.sh
+
+test: setup lint typecheck unit bot-validate bot-test  ## everything CI runs
+	@echo "make test: all checks passed"
+
+eval: setup
+	@$(PY) -m retrieval.evaluate --eval $(EVAL)
+
+eval-external: setup
+	@$(PY) -m retrieval.external --data $(DATA)
+
+eval-nlu: setup
+	@scripts/eval-nlu.sh
+
+bench: setup
+	@$(PY) -m retrieval.bench
+
+lock:  ## re-pin the environments from requirements/*.in
+	.venv/bin/pip freeze | sort | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/app.lock
+	.venv-rasa/bin/pip freeze | sort > requirements/rasa.lock
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""action_abstain: say honestly that the assistant does not know, offer close matters and a human."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import grounding
+from actions.handoff import hand_off
+from core.settings import get_settings
+from retrieval.engine import SearchResult
+
+MISSES_BEFORE_HANDOFF = 2
+CLOSE_ENOUGH = 0.25  # candidates shown as "是不是想问" buttons when they score at least this
+
+
+def abstain(
+    dispatcher: CollectingDispatcher, tracker: Tracker, result: SearchResult | None
+) -> list[EventType]:
+    """The not-understood turn; the second in a row hands the conversation to a human."""
+    misses = int(tracker.get_slot("misses") or 0) + 1
+    grounding.record_gap(tracker, "abstained", result)
+    if misses >= MISSES_BEFORE_HANDOFF:
+        dispatcher.utter_message(text="抱歉，我还是没能理解您的问题。")
+        return hand_off(dispatcher, tracker, "not_understood")
+    close = [c for c in (result.candidates if result else []) if c.score >= CLOSE_ENOUGH]
+    hotline = get_settings().hotline
+    if close and result is not None:
+        dispatcher.utter_message(
+            text="抱歉，这个问题我在办事攻略里没有找到确切的答案，不敢乱说。您是不是想问下面这些事项？"
+            f"也可以转人工，或拨打{hotline}热线。",
+            buttons=[*grounding.service_buttons(result), grounding.human_button()],
+        )
+    else:
+        dispatcher.utter_message(
+            text="抱歉，这个问题我在办事攻略里没有找到答案，不敢乱说。"
+            f"您可以换个说法，或者转人工，也可以拨打{hotline}热线。",
+            buttons=[grounding.human_button()],
+        )
+    return [SlotSet("misses", float(misses)), SlotSet("needs_situation", False)]
+
+
+class ActionAbstain(Action):
+    def name(self) -> str:
+        return "action_abstain"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return abstain(dispatcher, tracker, None)

@@ -1,0 +1,76 @@
+"""action_answer_service: find the service a question is about and answer from its entry only."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import grounding
+from actions.abstain import abstain
+from knowledge.checklist import open_situations
+from knowledge.models import Entry
+
+
+def answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, e: Entry, parts: list[str] | None
+) -> list[EventType]:
+    """Answer ``parts`` of ``e``; a materials answer that depends on the situation starts the form."""
+    wants_materials = parts is None or "materials" in parts
+    answers: dict[str, str] = {}
+    if tracker.get_slot("current_service") == e.id:
+        answers = tracker.get_slot("situations") or {}
+    events: list[EventType] = [
+        SlotSet("current_service", e.id),
+        SlotSet("requested_part", ",".join(parts) if parts else None),
+        SlotSet("misses", 0.0),
+    ]
+    if wants_materials and open_situations(e, answers):
+        if parts is None:
+            grounding.send_card(dispatcher, e, grounding.OVERVIEW, answers)
+        n = len(open_situations(e, answers))
+        dispatcher.utter_message(
+            text=f"「{e.title}」要准备的材料因情况而不同。我先问您{n}个问题，"
+            "就能列出您需要的全部材料（不清楚可以选“不确定”）。"
+        )
+        return [*events, SlotSet("situations", answers), SlotSet("needs_situation", True)]
+    grounding.send_card(dispatcher, e, parts, answers)
+    return [*events, SlotSet("needs_situation", False)]
+
+
+class ActionAnswerService(Action):
+    def name(self) -> str:
+        return "action_answer_service"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        parts = grounding.requested_parts(tracker)
+        chosen = next(tracker.get_latest_entity_values("entry_id"), None)
+        e = grounding.entry(chosen)
+        if e is not None:
+            return answer(dispatcher, tracker, e, parts)
+        text = grounding.user_text(tracker)
+        result = grounding.search(text)
+        current = tracker.get_slot("current_service")
+        if grounding.is_follow_up(text, result, current):
+            e = grounding.entry(current)
+            if e is not None:
+                return answer(dispatcher, tracker, e, parts)
+        candidates = SlotSet("candidates", grounding.candidates_slot(result))
+        if not result.answerable:
+            return [candidates, *abstain(dispatcher, tracker, result)]
+        if result.ambiguous:
+            dispatcher.utter_message(
+                text="您想了解的是下面哪一项？",
+                buttons=[*grounding.service_buttons(result), grounding.human_button()],
+            )
+            return [
+                candidates,
+                SlotSet("requested_part", ",".join(parts) if parts else None),
+                SlotSet("needs_situation", False),
+            ]
+        e = grounding.entry(result.candidates[0].id)
+        assert e is not None
+        return [candidates, *answer(dispatcher, tracker, e, parts)]

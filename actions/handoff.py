@@ -1,0 +1,89 @@
+"""action_handoff: hand the conversation to a human agent (or take a message) and pause the bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import sessions
+from core.db import HandoffRow
+from core.hours import within_hours
+from core.pii import mask_pii
+from core.settings import get_settings
+
+REASON_BY_INTENT = {
+    "request_human": "explicit",
+    "complain": "complaint",
+    "feedback_negative": "negative_feedback",
+}
+REASON_TEXT = {
+    "explicit": "您要求人工服务",
+    "complaint": "您反映的问题需要人工处理",
+    "negative_feedback": "刚才的回答没能帮到您",
+    "not_understood": "我没能理解您的问题",
+}
+
+
+def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
+    """The conversation so far (masked), oldest first."""
+    out = []
+    for event in tracker.events:
+        if event.get("event") == "user" and event.get("text"):
+            out.append({"role": "user", "text": mask_pii(event["text"])})
+        elif event.get("event") == "bot":
+            text = event.get("text") or ((event.get("data") or {}).get("custom") or {}).get("title")
+            if text:
+                out.append({"role": "bot", "text": mask_pii(str(text))})
+    return out[-limit:]
+
+
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+    settings = get_settings()
+    online = within_hours(settings.agent_hours)
+    slots = {
+        k: v for k, v in tracker.slots.items() if v not in (None, [], {}, "") and k not in ("requested_slot",)
+    }
+    with sessions().begin() as s:
+        ticket = HandoffRow(
+            sender_id=tracker.sender_id,
+            status="waiting" if online else "offline",
+            reason=reason,
+            current_service=tracker.get_slot("current_service"),
+            slots=slots,
+            candidates=tracker.get_slot("candidates") or [],
+            transcript=transcript(tracker),
+        )
+        s.add(ticket)
+        s.flush()
+        ticket_id = ticket.id
+    payload: dict[str, Any] = {"type": "handoff", "ticket_id": ticket_id, "reason": reason}
+    if online:
+        dispatcher.utter_message(
+            text=f"{REASON_TEXT.get(reason, '')}，正在为您转接12345人工客服，请稍候。"
+            "客服接入后会在这里直接回复您。"
+        )
+        payload["status"] = "waiting"
+    else:
+        dispatcher.utter_message(
+            text=f"现在不在人工客服在线时间（{settings.agent_hours}）。您可以留下问题和回拨电话，"
+            f"工作人员会在下一个工作日内回电；紧急事项请拨打{settings.hotline}热线（7×24小时）。"
+        )
+        payload["status"] = "offline"
+        payload["leave_message"] = True
+    dispatcher.utter_message(json_message=payload)
+    return [SlotSet("misses", 0.0), ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        return hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "explicit"))

@@ -1,0 +1,79 @@
+"""An on-disk embedding cache keyed by (model, kind, text hash), so nothing unchanged is re-encoded."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.encoders import Encoder
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class CachedEncoder:
+    """Wraps an :class:`Encoder`; passages are cached on disk, queries in a small memory LRU."""
+
+    def __init__(self, encoder: Encoder, path: Path | None) -> None:
+        self.encoder = encoder
+        self.name, self.dim = encoder.name, encoder.dim
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self.hits = self.misses = 0
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS emb (model TEXT, key TEXT, vec BLOB, PRIMARY KEY (model, key))"
+            )
+        self._queries: dict[str, np.ndarray] = {}
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        out = []
+        for text in texts:
+            vec = self._queries.get(text)
+            if vec is None:
+                vec = self.encoder.encode_queries([text])[0]
+                if len(self._queries) > 2048:
+                    self._queries.pop(next(iter(self._queries)))
+                self._queries[text] = vec
+            out.append(vec)
+        return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [text_key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        if self._db is not None:
+            with self._lock:
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self._db.execute(
+                        f"SELECT key, vec FROM emb WHERE model=? AND key IN ({marks})",
+                        [self.name, *chunk],
+                    ).fetchall()
+                    for key, blob in rows:
+                        found[key] = np.frombuffer(blob, dtype=np.float32)
+        todo = [i for i, k in enumerate(keys) if k not in found]
+        self.hits += len(texts) - len(todo)
+        self.misses += len(todo)
+        if todo:
+            fresh = self.encoder.encode_passages([texts[i] for i in todo])
+            for i, vec in zip(todo, fresh, strict=True):
+                found[keys[i]] = vec
+            if self._db is not None:
+                with self._lock:
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
+                        [(self.name, keys[i], fresh[j].tobytes()) for j, i in enumerate(todo)],
+                    )
+                    self._db.commit()
+        return np.stack([found[k] for k in keys]).astype(np.float32)

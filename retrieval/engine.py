@@ -1,0 +1,179 @@
+"""The search engine: BM25 + dense retrieval fused into one ranking, with answer-or-abstain.
+
+Scores are made comparable before fusion: dense cosine similarity is mapped onto [0, 1] between the
+encoder's "unrelated" and "paraphrase" levels, and BM25 is expressed as the share of the query's
+information (IDF mass) that the entry matches, scaled by its rank-relative score. The fused score is
+an absolute confidence, so one threshold decides answerability for any knowledge base size.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from embeddings.cache import CachedEncoder
+from embeddings.index import VectorIndex
+from knowledge.models import Entry
+from retrieval.bm25 import Bm25Index
+from retrieval.text import Lexicon, add_user_words, tokens
+
+Mode = Literal["bm25", "dense", "hybrid"]
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    dense_weight: float = 0.6
+    dense_floor: float = 0.78  # cosine of unrelated Chinese text (maps to 0)
+    dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1)
+    answer_threshold: float = 0.45
+    ambiguity_margin: float = 0.04
+    candidates: int = 30
+
+
+@dataclass
+class Candidate:
+    id: str
+    title: str
+    score: float
+    dense: float = 0.0
+    bm25: float = 0.0
+    coverage: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    query: str
+    answerable: bool
+    ambiguous: bool
+    candidates: list[Candidate] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "answerable": self.answerable,
+            "ambiguous": self.ambiguous,
+            "results": [asdict(c) for c in self.candidates],
+        }
+
+
+def entry_tokens(entry: Entry, lexicon: Lexicon) -> list[str]:
+    """The entry's lexical document; the title and aliases count more than the other fields."""
+    weighted = [(entry.title, 3), *((a, 2) for a in entry.aliases)]
+    weighted += [(q, 1) for q in entry.similar_questions]
+    weighted += [(entry.summary, 1), *((m.name, 1) for m in entry.bundled_matters)]
+    out: list[str] = []
+    for text, weight in weighted:
+        out += tokens(lexicon.normalise(text)) * weight
+    return out
+
+
+class _Snapshot:
+    """An immutable pair of indexes; searches use one snapshot, rebuilds swap in a new one."""
+
+    def __init__(self, entries: dict[str, Entry], bm25: Bm25Index, dense: VectorIndex) -> None:
+        self.entries, self.bm25, self.dense = entries, bm25, dense
+
+
+class SearchEngine:
+    def __init__(self, encoder: CachedEncoder, lexicon: Lexicon, params: EngineParams | None = None) -> None:
+        self.encoder, self.lexicon = encoder, lexicon
+        self.params = params or EngineParams()
+        self._snap = _Snapshot({}, Bm25Index(), VectorIndex(encoder.dim))
+        self._write = threading.Lock()
+        self.knowledge_version = 0
+
+    # -- building ------------------------------------------------------------------------------
+    def _vectors(self, entry: Entry) -> Any:
+        return self.encoder.encode_passages(entry.search_texts())
+
+    def _bm25_for(self, entries: dict[str, Entry]) -> Bm25Index:
+        add_user_words(self.lexicon.terms())
+        add_user_words(t for e in entries.values() for t in [e.title, *e.aliases])
+        bm25 = Bm25Index()
+        bm25.build([(e.id, entry_tokens(e, self.lexicon)) for e in entries.values()])
+        return bm25
+
+    def rebuild(self, entries: list[Entry], dense: VectorIndex | None = None) -> None:
+        """Build both indexes from scratch and swap them in atomically."""
+        by_id = {e.id: e for e in entries}
+        bm25 = self._bm25_for(by_id)
+        if dense is None:
+            dense = VectorIndex(self.encoder.dim)
+            dense.add_many([(e.id, self._vectors(e)) for e in entries])
+        with self._write:
+            self._snap = _Snapshot(by_id, bm25, dense)
+
+    def sync(self, entries: list[Entry]) -> tuple[int, int]:
+        """Bring the index to ``entries``: upsert changed ones, delete missing ones (no rebuild)."""
+        with self._write:
+            snap = self._snap
+            new = {e.id: e for e in entries}
+            changed = [e for e in entries if snap.entries.get(e.id) != e]
+            removed = [i for i in snap.entries if i not in new]
+            for entry in changed:
+                snap.dense.upsert(entry.id, self._vectors(entry))
+            for entry_id in removed:
+                snap.dense.delete(entry_id)
+            self._snap = _Snapshot(new, self._bm25_for(new), snap.dense)
+        return len(changed), len(removed)
+
+    def upsert(self, entry: Entry) -> None:
+        entries = dict(self._snap.entries)
+        entries[entry.id] = entry
+        self.sync(list(entries.values()))
+
+    def delete(self, entry_id: str) -> None:
+        self.sync([e for i, e in self._snap.entries.items() if i != entry_id])
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return self._snap.entries
+
+    @property
+    def dense_index(self) -> VectorIndex:
+        return self._snap.dense
+
+    # -- searching -----------------------------------------------------------------------------
+    def _dense_conf(self, cosine: float) -> float:
+        p = self.params
+        return min(1.0, max(0.0, (cosine - p.dense_floor) / (p.dense_ceiling - p.dense_floor)))
+
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> SearchResult:
+        snap = self._snap
+        p = self.params
+        text = query.strip()
+        normalised = self.lexicon.normalise(text)
+        n = max(k, p.candidates)
+        lexical = (
+            {} if mode == "dense" else {i: (s, c) for i, s, c in snap.bm25.search(tokens(normalised), n)}
+        )
+        dense: dict[str, float] = {}
+        if mode != "bm25" and text:
+            qvec = self.encoder.encode_queries([normalised])[0]
+            dense = dict(snap.dense.search(qvec, n))
+        top_bm25 = max((s for s, _ in lexical.values()), default=0.0) or 1.0
+        floor = min(dense.values(), default=0.0)
+        cands = []
+        for entry_id in set(lexical) | set(dense):
+            entry = snap.entries.get(entry_id)
+            if entry is None:
+                continue
+            bm, cov = lexical.get(entry_id, (0.0, 0.0))
+            cos = dense.get(entry_id, floor)
+            lex_score = cov * (0.5 + 0.5 * bm / top_bm25)
+            if mode == "bm25":
+                score = lex_score
+            elif mode == "dense":
+                score = self._dense_conf(cos)
+            else:
+                score = p.dense_weight * self._dense_conf(cos) + (1 - p.dense_weight) * lex_score
+            cands.append(
+                Candidate(entry_id, entry.title, round(score, 4), round(cos, 4), round(bm, 3), round(cov, 3))
+            )
+        cands.sort(key=lambda c: (-c.score, c.id))
+        cands = cands[:k]
+        top = cands[0].score if cands else 0.0
+        answerable = top >= p.answer_threshold
+        ambiguous = answerable and len(cands) > 1 and top - cands[1].score < p.ambiguity_margin
+        return SearchResult(text, answerable, ambiguous, cands)

@@ -1,0 +1,105 @@
+"""The live search service each process holds: warm-up from the persisted index, then follow the
+store's knowledge version so a published edit is searchable within seconds, with no restart."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from core.db import session_factory
+from core.settings import Settings
+from embeddings.cache import CachedEncoder
+from embeddings.encoders import load_encoder
+from embeddings.index import Manifest, VectorIndex
+from knowledge.store import EntryStore
+from retrieval.engine import EngineParams, SearchEngine
+from retrieval.text import Lexicon
+
+log = logging.getLogger(__name__)
+
+
+def engine_params(settings: Settings) -> EngineParams:
+    defaults = EngineParams()
+    return EngineParams(
+        dense_weight=settings.dense_weight,
+        answer_threshold=settings.answer_threshold or defaults.answer_threshold,
+        ambiguity_margin=settings.ambiguity_margin or defaults.ambiguity_margin,
+    )
+
+
+def make_engine(settings: Settings) -> SearchEngine:
+    encoder = CachedEncoder(load_encoder(settings.embedding_model), settings.data_dir / "embeddings.sqlite")
+    return SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+
+
+class LiveSearch:
+    def __init__(self, settings: Settings, engine: SearchEngine | None = None) -> None:
+        self.settings = settings
+        self.store = EntryStore(session_factory(settings.database_url))
+        self.engine = engine or make_engine(settings)
+        self.ready = False
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        version = self.store.knowledge_version()
+        entries = self.store.published()
+        loaded = VectorIndex.load(self.settings.index_dir, self.engine.encoder.name, self.engine.encoder.dim)
+        if (
+            loaded
+            and loaded[1].knowledge_version == version
+            and loaded[0].entry_ids() == {e.id for e in entries}
+        ):
+            self.engine.rebuild(entries, dense=loaded[0])
+        else:
+            if loaded:
+                log.info(
+                    "index is at knowledge version %d, store at %d: updating",
+                    loaded[1].knowledge_version,
+                    version,
+                )
+                self.engine.rebuild([], dense=loaded[0])
+            self.engine.sync(entries)
+            self.save(version)
+        self.engine.knowledge_version = version
+        self.ready = True
+        log.info("search index ready: %d entries, knowledge version %d", len(entries), version)
+
+    def save(self, version: int) -> None:
+        index = self.engine.dense_index
+        manifest = Manifest(
+            self.engine.encoder.name, self.engine.encoder.dim, version, index.entry_count, index.vector_count
+        )
+        index.save(self.settings.index_dir, manifest)
+
+    def refresh(self) -> bool:
+        """Apply knowledge changes if the store moved on; True when something changed."""
+        version = self.store.knowledge_version()
+        if version == self.engine.knowledge_version:
+            return False
+        changed, removed = self.engine.sync(self.store.published())
+        self.engine.knowledge_version = version
+        log.info("knowledge version %d: %d entries updated, %d removed", version, changed, removed)
+        return True
+
+    def start(self) -> None:
+        """Follow the store in a background thread."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._follow, name="knowledge-follow", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self.settings.reload_interval_s):
+            try:
+                self.refresh()
+                self.last_error = None
+            except Exception as exc:  # keep serving the last good index
+                self.last_error = str(exc)
+                log.exception("knowledge refresh failed; serving the previous index")
+            time.sleep(0)

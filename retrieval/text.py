@@ -1,0 +1,70 @@
+"""Chinese text handling for lexical search: synonym lexicon, jieba user dictionary, tokens."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+import jieba
+import yaml
+
+_jieba_lock = threading.Lock()
+_added_words: set[str] = set()
+
+STOPWORDS = set(
+    ["的", "了", "吗", "呢", "吧", "啊", "呀", "么", "嘛", "哦", "哈", "是", "我", "你", "他", "她", "它", "我们", "你们", "要", "想", "请问", "请", "问", "一下", "一个", "这个", "那个", "什么", "啥", "怎么", "怎么样", "咋", "怎样", "如何", "哪些", "哪里", "哪儿", "哪", "能", "可以", "可不可以", "需要", "需", "得", "该", "应该", "有", "没有", "和", "与", "及", "或", "还", "也", "都", "就", "在", "对", "给", "把", "被", "从", "到", "去", "办", "办理", "弄", "搞", "下", "上", "个", "些", "多少", "多", "吗？", "呢？", "谢谢", "您好", "你好", "麻烦", "问问", "知道", "告诉", "现在", "已经", "如果", "因为", "所以", "然后", "但是", "不", "没"]
+)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+class Lexicon:
+    """Synonyms (variant → canonical term) from ``knowledge/synonyms.yml``; editable by editors."""
+
+    def __init__(self, mapping: dict[str, list[str]] | None = None) -> None:
+        self.to_canonical: dict[str, str] = {}
+        for canonical, variants in (mapping or {}).items():
+            for variant in variants or []:
+                self.to_canonical[str(variant)] = str(canonical)
+        self._variants = sorted(self.to_canonical, key=len, reverse=True)
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        if not path.exists():
+            return cls()
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path.name}: expected a mapping 'canonical: [variants]'")
+        return cls(data)
+
+    def normalise(self, text: str) -> str:
+        """Rewrite known variants to their canonical term (longest variant first)."""
+        for variant in self._variants:
+            if variant in text:
+                text = text.replace(variant, self.to_canonical[variant])
+        return text
+
+    def terms(self) -> set[str]:
+        return set(self.to_canonical.values()) | set(self.to_canonical)
+
+
+def add_user_words(words: Iterable[str]) -> None:
+    """Teach jieba the entries' titles, aliases and synonym terms (idempotent)."""
+    with _jieba_lock:
+        for word in words:
+            word = word.strip()
+            if 2 <= len(word) <= 12 and word not in _added_words and not _PUNCT.search(word):
+                jieba.add_word(word, freq=20000)
+                _added_words.add(word)
+
+
+def tokens(text: str) -> list[str]:
+    """Search tokens: jieba's search-mode words minus stopwords and punctuation, lower-cased."""
+    out = []
+    for tok in jieba.lcut_for_search(text.lower()):
+        tok = tok.strip()
+        if not tok or _PUNCT.fullmatch(tok) or tok in STOPWORDS:
+            continue
+        out.append(tok)
+    return out

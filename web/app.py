@@ -1,0 +1,84 @@
+"""``create_app()``: the web app factory (tests call it directly)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.db import session_factory
+from core.migrate import migrate
+from core.settings import Settings, get_settings
+from retrieval.live import LiveSearch
+from web.conversations import Conversations
+from web.rasa import RasaClient
+from web.ratelimit import RateLimiter
+from web.routes import chat, health, search
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", []) if p != "body") or "body"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "json_invalid":
+            return "请求体不是有效的 JSON"
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def create_app(
+    settings: Settings | None = None, live: LiveSearch | None = None, rasa: RasaClient | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(settings.database_url)
+        if not app.state.live.ready:
+            app.state.live.warm_up()
+        app.state.live.start()
+        yield
+        app.state.live.stop()
+        await app.state.rasa.aclose()
+
+    app = FastAPI(
+        title="办事e点通 API",
+        description="岳阳市政务服务智能咨询：市民对话、知识检索、人工转接。",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.live = live or LiveSearch(settings)
+    app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+    app.state.conversations = Conversations(session_factory(settings.database_url))
+    app.state.limiter = RateLimiter(settings.chat_rate_limit)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    app.include_router(chat.router)
+    app.include_router(search.router)
+    app.include_router(health.router)
+    if STATIC.exists():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
