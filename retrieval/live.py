@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
+
+import yaml
 
 from core.db import session_factory
 from core.settings import Settings
@@ -30,7 +33,18 @@ def engine_params(settings: Settings) -> EngineParams:
 
 def make_engine(settings: Settings) -> SearchEngine:
     encoder = CachedEncoder(load_encoder(settings.embedding_model), settings.data_dir / "embeddings.sqlite")
-    return SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    engine.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
+    return engine
+
+
+def load_out_of_scope(path: Path) -> dict[str, list[str]]:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path.name}: expected a mapping 'category: [examples]'")
+    return {str(k): [str(t) for t in v or []] for k, v in data.items()}
 
 
 class LiveSearch:

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# System packages for the real-browser tests: Debian's chromium and a Chinese font. Idempotent.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -n "$(fc-list :lang=zh 2>/dev/null | head -n1)" ] || need+=(fonts-wqy-microhei)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing system packages: ${need[*]} (install them with apt-get as root)" >&2; exit 1
+  fi
+  echo "==> installing ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,60 @@
+"""Shared fixtures. Unit tests run with the network blocked (loopback only)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.settings import ROOT, Settings
+from embeddings.cache import CachedEncoder
+from embeddings.encoders import load_encoder
+from knowledge.io import read_yaml_dir
+from knowledge.models import Entry
+from retrieval.engine import SearchEngine
+from retrieval.live import engine_params
+from retrieval.text import Lexicon
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self: socket.socket, address: object) -> object:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and (
+        host in ("localhost", "::1") or host.startswith("127.") or self.family == socket.AF_UNIX
+    ):
+        return _real_connect(self, address)  # type: ignore[arg-type]
+    raise OSError(f"network access blocked in tests: {address!r}")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+
+
+@pytest.fixture(scope="session")
+def seed_entries() -> list[Entry]:
+    return read_yaml_dir(ROOT / "knowledge" / "entries")
+
+
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emb-cache")
+
+
+@pytest.fixture(scope="session")
+def engine(seed_entries: list[Entry], shared_cache_dir: Path) -> SearchEngine:
+    """A real engine (e5-small-q4) over the seed entries."""
+    settings = Settings(data_dir=shared_cache_dir)
+    encoder = CachedEncoder(load_encoder("e5-small-q4"), shared_cache_dir / "embeddings.sqlite")
+    eng = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    eng.rebuild(seed_entries)
+    return eng
+
+
+@pytest.fixture
+def settings(tmp_path: Path, shared_cache_dir: Path) -> Iterator[Settings]:
+    """Settings pointing at a fresh SQLite database in a temp folder."""
+    yield Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}", data_dir=tmp_path)

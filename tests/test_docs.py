@@ -1,0 +1,69 @@
+"""Documentation and consistency checks: settings documented, domain actions registered."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from core.settings import ROOT, Settings
+
+
+def test_every_setting_is_in_env_example_and_readme() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in Settings.model_fields:
+        assert re.search(rf"^{name.upper()}=", example, re.M), f"{name} missing in .env.example"
+        assert f"`{name.upper()}`" in readme, f"{name} missing in the README configuration table"
+
+
+def test_readme_gives_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make run" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _domain() -> dict:
+    merged: dict = {"actions": [], "responses": {}}
+    for path in sorted((ROOT / "bot" / "domain").glob("*.yml")):
+        part = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        merged["actions"] += part.get("actions", [])
+        merged["responses"].update(part.get("responses", {}))
+    return merged
+
+
+def test_domain_actions_equal_registered_actions() -> None:
+    import importlib
+    import pkgutil
+
+    from rasa_sdk import Action
+
+    import actions
+
+    for mod in pkgutil.iter_modules(actions.__path__):
+        importlib.import_module(f"actions.{mod.name}")
+
+    def subclasses(cls: type) -> set[type]:
+        out = set()
+        for sub in cls.__subclasses__():
+            out |= {sub} | subclasses(sub)
+        return out
+
+    registered = {c().name() for c in subclasses(Action) if c.__module__.startswith("actions.")}
+    assert set(_domain()["actions"]) == registered
+
+
+def test_every_utter_used_in_bot_data_exists() -> None:
+    responses = set(_domain()["responses"])
+    used: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.yml"):
+        used |= set(re.findall(r"\butter_[a-z_]+", path.read_text(encoding="utf-8")))
+    used -= {n for n in used if n.startswith("utter_ask_")} - responses
+    assert used <= responses, used - responses
+
+
+def test_no_service_content_in_bot_training_data() -> None:
+    """Editing knowledge never retrains: responses carry no service facts (fees, materials, addresses)."""
+    text = yaml.safe_dump(_domain()["responses"], allow_unicode=True)
+    for fact in ("元", "工作日", "身份证原件", "金鹗", "户口簿"):
+        assert fact not in text

@@ -1,0 +1,59 @@
+"""The real hybrid engine (e5-small-q4 + jieba BM25) over the seed entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.index import Manifest, VectorIndex
+from knowledge.models import Entry
+from retrieval.engine import SearchEngine
+
+
+def test_finds_the_newborn_bundle(engine: SearchEngine) -> None:
+    result = engine.search("宝宝刚出生要办什么手续")
+    assert result.answerable
+    assert result.candidates[0].id == "newborn-birth"
+
+
+def test_synonyms_reach_the_right_entry(engine: SearchEngine) -> None:
+    assert engine.search("廉租房怎么申请", mode="bm25").candidates[0].id == "public-rental-housing"
+
+
+def test_out_of_scope_is_not_answerable(engine: SearchEngine) -> None:
+    assert not engine.search("明天岳阳会下雨吗").answerable
+    assert not engine.search("给我讲个笑话").answerable
+
+
+def test_upsert_and_delete_without_rebuild(engine: SearchEngine, seed_entries: list[Entry]) -> None:
+    new = seed_entries[0].model_copy(
+        update={
+            "id": "dragon-boat-permit",
+            "title": "龙舟竞渡活动备案",
+            "aliases": ["赛龙舟备案"],
+            "similar_questions": ["端午节村里想组织划龙舟要报备吗"],
+            "related": [],
+        }
+    )
+    before = engine.dense_index.vector_count
+    engine.upsert(new)
+    try:
+        assert engine.search("赛龙舟要去哪里备案").candidates[0].id == "dragon-boat-permit"
+    finally:
+        engine.delete("dragon-boat-permit")
+    assert engine.dense_index.vector_count == before
+    assert "dragon-boat-permit" not in engine.entries
+
+
+def test_index_persists_with_manifest_and_refuses_another_encoder(tmp_path: Path) -> None:
+    index = VectorIndex(4)
+    index.add_many([("a", np.eye(4, dtype=np.float32)[:2]), ("b", np.eye(4, dtype=np.float32)[2:])])
+    index.save(tmp_path / "idx", Manifest("enc", 4, 7, 2, 4))
+    loaded = VectorIndex.load(tmp_path / "idx", "enc", 4)
+    assert loaded is not None
+    again, manifest = loaded
+    assert manifest.knowledge_version == 7 and again.entry_ids() == {"a", "b"}
+    assert again.search(np.array([0, 0, 1, 0], dtype=np.float32))[0][0] == "b"
+    assert VectorIndex.load(tmp_path / "idx", "other-encoder", 4) is None
+    assert VectorIndex.load(tmp_path / "idx", "enc", 8) is None

@@ -1,0 +1,905 @@
+/*
+ * 办事e点通 — citizen chat widget of 岳阳市政务服务和大数据管理局.
+ *
+ * Embedded with one tag: <script src="/static/widget.js" defer></script>
+ * The script injects its stylesheet (widget.css next to this file) and its DOM.
+ *
+ * SAFETY: message and knowledge content is untrusted. The DOM is built with
+ * createElement/textContent only (never innerHTML), and links are limited to
+ * http(s) and tel.
+ */
+(function () {
+  'use strict';
+  if (window.__banshiWidget) return;
+  window.__banshiWidget = true;
+
+  /* ------------------------------------------------------------ constants */
+
+  const SCRIPT = document.currentScript;
+  const STATIC_BASE = SCRIPT && SCRIPT.src ? new URL('.', SCRIPT.src).href : '/static/';
+  const HOTLINE = '12345';
+  const TIMEOUT_MS = 20000;
+  const POLL_MS = 2000;
+  const BACKOFF_MIN = 1000;
+  const BACKOFF_MAX = 30000;
+  const MAX_CHARS = 500;
+  const POPULAR = ['企业开办怎么办理', '新生儿出生要办什么', '公租房谁能申请',
+    '身份证丢了怎么补办', '公积金怎么提取', '政务服务中心在哪里'];
+  const RATINGS = [[5, '非常满意'], [4, '满意'], [3, '一般'], [2, '不满意'], [1, '非常不满意']];
+  const SECTION_TITLES = {
+    bundled_matters: '联办事项', conditions: '申请条件', materials: '申请材料', steps: '办理流程',
+    time_limit: '办理时限', fees: '收费标准', location: '办理地点', phone: '咨询电话',
+    online: '网上办理', legal_basis: '设定依据'
+  };
+  const COLLAPSED_SECTIONS = ['bundled_matters', 'legal_basis'];
+  const KEYS = { sender: 'banshi_sender', big: 'banshi_bigfont', titles: 'banshi_titles',
+    feedback: 'banshi_feedback', callback: 'banshi_callback' };
+
+  /* ---------------------------------------------------------------- state */
+
+  const state = {
+    sender: '',
+    seen: new Set(),        // ids of server messages already rendered
+    lastId: 0,              // highest message id seen (cursor for catch-up)
+    pending: [],            // local user bubbles not yet echoed back by the server
+    busy: false,            // a POST /api/chat is in flight
+    handoff: false,         // an open ticket (waiting/active)
+    agent: '',
+    open: false,
+    historyReady: null,     // promise of the first history fetch
+    historyLoaded: false,   // later messages count as new (unread badge, rating offer)
+    bannerKind: '',         // waiting / active / offline / closed
+    catchingUp: null, catchUpAgain: false, matCounter: 0,
+    greeted: false,
+    es: null, sseOpen: false, sseDisabled: false, sseEverOpened: false, sseFailures: 0,
+    backoff: BACKOFF_MIN, reconnectTimer: 0, pollTimer: 0,
+    unread: 0, lastFocus: null
+  };
+  const ui = {};
+
+  /* -------------------------------------------------------------- helpers */
+
+  /** Create an element. attrs: className, text, on<Event> handlers, other attributes. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      const v = attrs[k];
+      if (v === undefined || v === null || v === false) return;
+      if (k === 'className') node.className = v;
+      else if (k === 'text') node.textContent = String(v);
+      else if (k.slice(0, 2) === 'on' && typeof v === 'function') node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? '' : String(v));
+    });
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined || c === false) return;
+      node.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+
+  /** Only http(s) and tel links (relative URLs resolve against this page). */
+  function safeHref(url) {
+    if (typeof url !== 'string' || !url.trim()) return null;
+    try {
+      const u = new URL(url.trim(), window.location.href);
+      return ['http:', 'https:', 'tel:'].indexOf(u.protocol) >= 0 ? u.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** An external link opening in a new tab, or a plain span when the URL is not allowed. */
+  function link(url, text, newTab) {
+    const href = safeHref(url);
+    if (!href) return el('span', { text: text });
+    const a = el('a', { href: href, text: text });
+    if (newTab && href.indexOf('tel:') !== 0) {
+      a.target = '_blank';
+      a.rel = 'noopener noreferrer';
+      a.appendChild(el('span', { className: 'banshi-sr', text: '（新窗口打开）' }));
+    }
+    return a;
+  }
+
+  function telLink(number, text) {
+    const digits = String(number || '').replace(/[^\d+-]/g, '');
+    return digits ? link('tel:' + digits, text || digits) : el('span', { text: text || '' });
+  }
+
+  /** Text with http(s) URLs turned into safe links; newlines kept by CSS. */
+  function richText(text) {
+    const frag = document.createDocumentFragment();
+    String(text || '').split(/(https?:\/\/[^\s<>"'，。；）)]+)/).forEach(function (part, i) {
+      if (i % 2 === 1) frag.appendChild(link(part, part, true));
+      else if (part) frag.appendChild(document.createTextNode(part));
+    });
+    return frag;
+  }
+
+  const store = {
+    get: function (k) { try { return window.localStorage.getItem(k); } catch (e) { return null; } },
+    set: function (k, v) { try { window.localStorage.setItem(k, v); } catch (e) { /* private mode */ } },
+    getJSON: function (k, dflt) {
+      try { return JSON.parse(store.get(k)) || dflt; } catch (e) { return dflt; }
+    },
+    setJSON: function (k, v) { store.set(k, JSON.stringify(v)); }
+  };
+
+  /** Remember a small bounded list (feedback given, callbacks left) in localStorage. */
+  function remember(key, value) {
+    const list = store.getJSON(key, []);
+    if (list.indexOf(value) < 0) list.push(value);
+    store.setJSON(key, list.slice(-200));
+  }
+  function remembered(key, value) { return store.getJSON(key, []).indexOf(value) >= 0; }
+
+  function newSenderId() {
+    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
+    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+
+  function senderId() {
+    let id = store.get(KEYS.sender);
+    if (!id || !/^[A-Za-z0-9_.:@-]{1,120}$/.test(id)) {
+      id = newSenderId();
+      store.set(KEYS.sender, id);
+    }
+    return id;
+  }
+
+  /* ------------------------------------------------------------------ API */
+
+  /**
+   * fetch() with a JSON body and a timeout.
+   * Resolves {ok, status, data, retryAfter}; rejects on network error or timeout.
+   */
+  function api(method, path, body, timeoutMs) {
+    const ctrl = window.AbortController ? new AbortController() : null;
+    const timer = ctrl ? setTimeout(function () { ctrl.abort(); }, timeoutMs || TIMEOUT_MS) : 0;
+    const opts = { method: method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
+    if (ctrl) opts.signal = ctrl.signal;
+    if (body !== undefined) {
+      opts.headers['Content-Type'] = 'application/json';
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(path, opts).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: res.ok, status: res.status, data: data || {}, retryAfter: res.headers.get('Retry-After') };
+      });
+    }).finally(function () { clearTimeout(timer); });
+  }
+
+  function detailOf(res, fallback) {
+    const d = res && res.data && res.data.detail;
+    return typeof d === 'string' && d ? d : fallback;
+  }
+
+  const chatPath = function (suffix) { return '/api/chat/' + encodeURIComponent(state.sender) + suffix; };
+
+  /* ------------------------------------------------------------ the frame */
+
+  function injectStyles() {
+    const css = el('link', { rel: 'stylesheet', href: STATIC_BASE + 'widget.css' });
+    const reveal = function () { ui.root.style.visibility = ''; };
+    css.addEventListener('load', reveal);
+    css.addEventListener('error', reveal);
+    document.head.appendChild(css);
+    setTimeout(reveal, 3000);
+  }
+
+  function buildLauncher() {
+    ui.badge = el('span', { className: 'banshi-badge', 'aria-hidden': 'true', hidden: true });
+    ui.launcher = el('button', {
+      id: 'banshi-launcher', type: 'button', className: 'banshi-launcher',
+      'aria-controls': 'banshi-panel', 'aria-expanded': 'false', 'aria-label': '办事咨询：打开智能咨询窗口',
+      onclick: function () { togglePanel(); }
+    }, [el('span', { className: 'banshi-launcher-icon', 'aria-hidden': 'true' }), '办事咨询', ui.badge]);
+    return ui.launcher;
+  }
+
+  function buildHeader() {
+    ui.bigfont = el('button', {
+      id: 'banshi-bigfont', type: 'button', className: 'banshi-tool', 'aria-pressed': 'false',
+      title: '切换大字模式', onclick: toggleBigFont
+    }, [el('span', { 'aria-hidden': 'true', text: 'A+ ' }), '大字']);
+    const close = el('button', {
+      type: 'button', className: 'banshi-tool banshi-close', 'aria-label': '关闭咨询窗口',
+      title: '关闭（Esc）', onclick: function () { closePanel(); }
+    }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
+    return el('header', { className: 'banshi-head' }, [
+      el('div', { className: 'banshi-brand' }, [
+        el('h2', { id: 'banshi-title', className: 'banshi-title', text: '办事e点通' }),
+        el('p', { className: 'banshi-subtitle', text: '岳阳市政务服务智能咨询' })
+      ]),
+      el('div', { className: 'banshi-tools' }, [ui.bigfont, close])
+    ]);
+  }
+
+  function buildComposer() {
+    ui.input = el('textarea', {
+      id: 'banshi-input', className: 'banshi-input', rows: '2',
+      placeholder: '请输入您要办的事，如：身份证丢了怎么补办', 'aria-describedby': 'banshi-hint',
+      onkeydown: onInputKey
+    });
+    ui.send = el('button', { id: 'banshi-send', type: 'submit', className: 'banshi-btn banshi-primary', text: '发送' });
+    ui.human = el('button', {
+      id: 'banshi-human', type: 'button', className: 'banshi-btn banshi-secondary',
+      'aria-label': '转人工客服', onclick: function () { send('转人工', '转人工'); }
+    }, ['转人工']);
+    return el('form', { className: 'banshi-composer', onsubmit: function (e) { e.preventDefault(); sendInput(); } }, [
+      el('label', { className: 'banshi-sr', for: 'banshi-input', text: '输入您的问题' }),
+      ui.input,
+      el('p', { id: 'banshi-hint', className: 'banshi-sr', text: '按回车发送，Shift加回车换行。请勿输入身份证号、银行卡号等个人敏感信息。' }),
+      el('div', { className: 'banshi-actions' }, [ui.human, ui.send])
+    ]);
+  }
+
+  function buildFooter() {
+    return el('footer', { className: 'banshi-foot' }, [
+      el('button', { type: 'button', className: 'banshi-linkbtn banshi-rate-link', text: '评价本次服务', onclick: openRating }),
+      el('span', {}, [' · 紧急事项请拨打 ', telLink(HOTLINE, HOTLINE), ' 政务服务便民热线'])
+    ]);
+  }
+
+  function buildPanel() {
+    ui.handoff = el('div', { id: 'banshi-handoff', className: 'banshi-handoff', role: 'status', hidden: true });
+    ui.log = el('div', {
+      id: 'banshi-messages', className: 'banshi-messages', role: 'log', 'aria-live': 'polite',
+      'aria-relevant': 'additions', 'aria-label': '对话记录', tabindex: '0'
+    });
+    ui.typing = el('div', { id: 'banshi-typing', className: 'banshi-typing', role: 'status', hidden: true }, [
+      el('span', { className: 'banshi-dots', 'aria-hidden': 'true' }, [el('i'), el('i'), el('i')]),
+      '智能助手正在回复…'
+    ]);
+    ui.panel = el('section', {
+      id: 'banshi-panel', className: 'banshi-panel', role: 'dialog', 'aria-modal': 'false',
+      'aria-labelledby': 'banshi-title', hidden: true
+    }, [buildHeader(), ui.handoff, ui.log, ui.typing, buildComposer(), buildFooter()]);
+    return ui.panel;
+  }
+
+  /* ----------------------------------------------------- open/close/fonts */
+
+  function openPanel() {
+    if (state.open) return;
+    state.open = true;
+    ui.panel.hidden = false;
+    ui.root.classList.add('banshi-is-open');
+    ui.launcher.setAttribute('aria-expanded', 'true');
+    setUnread(0);
+    startStream();
+    state.historyReady.then(function () {
+      if (!state.greeted && !ui.log.querySelector('.banshi-msg')) greet();
+      scrollToEnd();
+    });
+    ui.input.focus();
+  }
+
+  function closePanel() {
+    if (!state.open) return;
+    closeRating();
+    state.open = false;
+    ui.panel.hidden = true;
+    ui.root.classList.remove('banshi-is-open');
+    ui.launcher.setAttribute('aria-expanded', 'false');
+    ui.launcher.focus();
+  }
+
+  function togglePanel() { if (state.open) closePanel(); else openPanel(); }
+
+  function applyBigFont(on) {
+    ui.panel.classList.toggle('banshi-big', on);
+    ui.bigfont.setAttribute('aria-pressed', on ? 'true' : 'false');
+  }
+
+  function toggleBigFont() {
+    const on = !ui.panel.classList.contains('banshi-big');
+    applyBigFont(on);
+    store.set(KEYS.big, on ? '1' : '0');
+  }
+
+  function setUnread(n) {
+    state.unread = n;
+    ui.badge.hidden = n === 0;
+    ui.badge.textContent = n > 9 ? '9+' : String(n);
+    ui.launcher.setAttribute('aria-label', n ? '办事咨询：有' + n + '条新消息，打开咨询窗口' : '办事咨询：打开智能咨询窗口');
+  }
+
+  /** Esc closes the rating dialog first, then the panel (not while an IME is composing). */
+  function onDocumentKey(e) {
+    if (e.key !== 'Escape' || e.isComposing || !state.open) return;
+    e.preventDefault();
+    if (ui.rating && !ui.rating.hidden) closeRating(); else closePanel();
+  }
+
+  function onInputKey(e) {
+    // Enter sends; Shift+Enter breaks the line; never send while an IME is composing.
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      sendInput();
+    }
+  }
+
+  /* ------------------------------------------------------------ rendering */
+
+  function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  /** Append one .banshi-msg to the log. role: user/bot/agent/system. */
+  function addMsg(role, id, children, extraClass) {
+    const labels = { user: '我', bot: '智能助手', agent: '人工客服', system: '系统提示' };
+    const msg = el('div', {
+      className: 'banshi-msg banshi-' + role + (extraClass ? ' ' + extraClass : ''),
+      'data-role': role, 'data-id': id ? String(id) : null
+    }, [el('span', { className: role === 'agent' ? 'banshi-who' : 'banshi-who banshi-sr', text: labels[role] + '：' })]
+      .concat(children));
+    ui.log.appendChild(msg);
+    scrollToEnd();
+    return msg;
+  }
+
+  function bubble(text) { return el('div', { className: 'banshi-bubble' }, [richText(text)]); }
+
+  function systemNotice(text, extraClass) {
+    return addMsg('system', null, [el('div', { className: 'banshi-bubble', text: text })], extraClass);
+  }
+
+  /** Quick-reply buttons; each sends `payload` but shows `title` as the user's bubble. */
+  function quickReplies(buttons) {
+    const group = el('div', { className: 'banshi-quick-group', role: 'group', 'aria-label': '可选回复' });
+    (buttons || []).forEach(function (b) {
+      const title = String(b.title || b.payload || '');
+      const payload = String(b.payload || b.title || '');
+      if (!title) return;
+      group.appendChild(el('button', {
+        type: 'button', className: 'banshi-quick', text: title,
+        onclick: function () { send(payload, title); }
+      }));
+    });
+    return group;
+  }
+
+  function greet() {
+    state.greeted = true;
+    addMsg('bot', null, [
+      bubble('您好！我是岳阳市政务服务智能助手「办事e点通」。\n' +
+        '我可以告诉您办事要带哪些材料、去哪里办、能不能网上办、多久办好，并为您生成可打印的一次性告知单。' +
+        '需要时可随时点击「转人工」联系人工客服。\n请勿输入身份证号、银行卡号等个人敏感信息。'),
+      el('p', { className: 'banshi-quick-title', text: '大家都在问：' }),
+      quickReplies(POPULAR.map(function (q) { return { title: q, payload: q }; }))
+    ], 'banshi-greeting');
+  }
+
+  /* ---- cards */
+
+  function tag(text, kind) { return el('span', { className: 'banshi-tag banshi-tag-' + kind, text: text }); }
+
+  /** Materials as a checklist the citizen can tick while preparing. */
+  function materialsList(items, entryId) {
+    const ul = el('ul', { className: 'banshi-checklist' });
+    items.forEach(function (it, i) {
+      state.matCounter += 1;
+      const id = 'banshi-mat-' + state.matCounter;
+      const tags = [];
+      if (it.form) tags.push(tag(it.form, 'form'));
+      if (typeof it.copies === 'number' && it.copies > 1) tags.push(tag(it.copies + '份', 'form'));
+      if (it.conditional) tags.push(tag(it.condition ? '如属' + it.condition : '视情况提交', 'cond'));
+      if (it.waivable) tags.push(tag('可免提交', 'waive'));
+      ul.appendChild(el('li', {}, [
+        el('input', { type: 'checkbox', id: id }),
+        el('label', { for: id }, [el('span', { className: 'banshi-mat-name', text: it.name || '' })].concat(tags)),
+        it.notes ? el('p', { className: 'banshi-mat-note', text: it.notes }) : null
+      ]));
+    });
+    return ul;
+  }
+
+  function linesList(lines, ordered) {
+    const list = el(ordered ? 'ol' : 'ul', { className: 'banshi-lines' });
+    (lines || []).forEach(function (line) { list.appendChild(el('li', {}, [richText(line)])); });
+    return list;
+  }
+
+  function cardSection(s, entryId) {
+    const body = [];
+    if (s.key === 'materials' && Array.isArray(s.items) && s.items.length) body.push(materialsList(s.items, entryId));
+    else if (s.lines && s.lines.length) body.push(linesList(s.lines, s.key === 'steps'));
+    if (s.key === 'location' && s.map_url) body.push(el('p', {}, [link(s.map_url, '查看地图', true)]));
+    if (s.key === 'phone' && s.tel) body.push(el('p', {}, [telLink(s.tel, '拨打电话 ' + s.tel)]));
+    if (s.key === 'online' && s.url) body.push(el('p', {}, [link(s.url, '去网上办理', true)]));
+    const details = el('details', { className: 'banshi-section', 'data-key': s.key || '' }, [
+      el('summary', { text: s.title || SECTION_TITLES[s.key] || '' })
+    ].concat(body));
+    details.open = COLLAPSED_SECTIONS.indexOf(s.key) < 0;
+    return details;
+  }
+
+  function feedbackRow(m) {
+    if (!m.id || !m.entry_id) return null;
+    const status = el('span', { className: 'banshi-fb-status', role: 'status' });
+    const row = el('div', { className: 'banshi-feedback', role: 'group', 'aria-label': '这个回答对您有帮助吗' }, [
+      el('span', { text: '这个回答有帮助吗？' })
+    ]);
+    const mk = function (useful) {
+      return el('button', {
+        type: 'button', className: 'banshi-fb ' + (useful ? 'banshi-useful' : 'banshi-useless'),
+        text: useful ? '有用' : '没用', 'aria-label': useful ? '这个回答有用' : '这个回答没用',
+        onclick: function () { sendFeedback(m, useful, row, status); }
+      });
+    };
+    row.appendChild(mk(true));
+    row.appendChild(mk(false));
+    row.appendChild(status);
+    if (remembered(KEYS.feedback, m.id)) markFeedbackDone(row, status);
+    return row;
+  }
+
+  function markFeedbackDone(row, status) {
+    row.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
+    status.textContent = '感谢您的反馈！';
+  }
+
+  function sendFeedback(m, useful, row, status) {
+    row.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
+    api('POST', '/api/feedback', { sender_id: state.sender, message_id: m.id, entry_id: m.entry_id, useful: useful })
+      .then(function (res) {
+        if (!res.ok) throw res;
+        remember(KEYS.feedback, m.id);
+        markFeedbackDone(row, status);
+      })
+      .catch(function (res) {
+        row.querySelectorAll('button').forEach(function (b) { b.disabled = false; });
+        status.textContent = detailOf(res, '反馈没有提交成功，请稍后再试。');
+      });
+  }
+
+  function renderCard(m, role) {
+    const entryId = String(m.entry_id || '');
+    const head = el('div', { className: 'banshi-card-head' }, [
+      el('h3', { className: 'banshi-card-title', text: m.title || '' }),
+      m.sample ? el('span', { className: 'banshi-sample', text: '示例数据', title: '内容待政务服务部门核实' }) : null
+    ]);
+    const sections = (m.sections || []).map(function (s) { return cardSection(s, entryId); });
+    const missing = Array.isArray(m.missing) && m.missing.length
+      ? el('p', { className: 'banshi-missing', text: '暂未收录：' + m.missing.join('、') + '，请咨询办事窗口或拨打' + HOTLINE + '。' })
+      : null;
+    const meta = ['来源：' + (m.source || '—'), '审核日期：' + (m.reviewed_at || '—'), m.notice || '以窗口最新告知为准'];
+    const foot = el('div', { className: 'banshi-card-foot' }, [
+      el('p', { className: 'banshi-card-meta', text: meta.join(' · ') }),
+      m.guide_url ? el('p', {}, [link(m.guide_url, '打印/查看一次性告知单', true)]) : null,
+      feedbackRow(m)
+    ]);
+    const card = el('article', {
+      className: 'banshi-card', 'data-entry-id': entryId, 'data-version': m.version != null ? String(m.version) : null,
+      'aria-label': '办事指南：' + (m.title || '')
+    }, [head, m.summary ? el('p', { className: 'banshi-card-summary', text: m.summary }) : null]
+      .concat(sections, [missing, foot]));
+    return addMsg(role, m.id, [card], 'banshi-has-card');
+  }
+
+  /* ---- handoff */
+
+  function showBanner(text, kind, withRating) {
+    state.bannerKind = kind;
+    ui.handoff.textContent = '';
+    ui.handoff.className = 'banshi-handoff banshi-handoff-' + kind;
+    ui.handoff.appendChild(el('span', { text: text }));
+    if (withRating) {
+      ui.handoff.appendChild(el('button', { type: 'button', className: 'banshi-linkbtn', text: '评价本次服务', onclick: openRating }));
+    }
+    ui.handoff.hidden = false;
+  }
+
+  function agentBanner() {
+    showBanner(state.agent ? '人工客服（工号' + state.agent + '）正在为您服务' : '人工客服正在为您服务', 'active');
+  }
+
+  function renderHandoff(m, role, live) {
+    const status = m.status;
+    let text = m.text;
+    if (m.agent) state.agent = String(m.agent);
+    if (status === 'waiting') {
+      text = text || '正在转接人工客服…';
+      showBanner('正在转接人工客服…', 'waiting');
+      setHandoff(true);
+    } else if (status === 'active') {
+      text = text || '人工客服已接入';
+      agentBanner();
+      setHandoff(true);
+    } else if (status === 'offline') {
+      text = text || '当前暂无人工客服在线。';
+      showBanner('当前暂无人工客服在线' + (m.leave_message ? '，您可以留言，我们会尽快回复' : ''), 'offline');
+      setHandoff(false);
+    } else if (status === 'closed') {
+      text = text || '人工服务已结束，智能助手继续为您服务';
+      showBanner('人工服务已结束，智能助手继续为您服务', 'closed', true);
+      state.agent = '';
+      setHandoff(false);
+    }
+    const children = [bubble(text || '')];
+    if (status === 'closed') {
+      children.push(el('button', { type: 'button', className: 'banshi-linkbtn', text: '评价本次服务', onclick: openRating }));
+    }
+    if (status === 'offline' && m.leave_message) children.push(callbackForm(m.ticket_id));
+    addMsg(role === 'user' ? 'system' : role, m.id, children, 'banshi-handoff-msg');
+    if (status === 'closed' && live && state.open) openRating();
+  }
+
+  /** 留言回电 form shown when no agent is online. */
+  function callbackForm(ticketId) {
+    const key = String(ticketId || state.sender);
+    if (remembered(KEYS.callback, key)) return el('p', { className: 'banshi-note', text: '您已留言，我们会尽快与您联系。' });
+    state.matCounter += 1;
+    const uid = 'banshi-cb-' + state.matCounter;
+    const phone = el('input', { id: uid + '-phone', type: 'tel', inputmode: 'numeric', autocomplete: 'tel', maxlength: '11', required: true });
+    const text = el('textarea', { id: uid + '-msg', rows: '3', maxlength: String(MAX_CHARS), required: true });
+    const err = el('p', { className: 'banshi-form-error', role: 'alert' });
+    const submit = el('button', { type: 'submit', className: 'banshi-btn banshi-primary', text: '提交留言' });
+    const form = el('form', { className: 'banshi-callback', 'aria-label': '留言回电' }, [
+      el('label', { for: phone.id, text: '手机号' }), phone,
+      el('label', { for: text.id, text: '留言' }), text, err, submit
+    ]);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      const p = phone.value.replace(/\s+/g, '');
+      if (!/^1[3-9]\d{9}$/.test(p)) { err.textContent = '请填写正确的11位手机号。'; phone.focus(); return; }
+      if (!text.value.trim()) { err.textContent = '请填写留言内容。'; text.focus(); return; }
+      err.textContent = '';
+      submit.disabled = true;
+      api('POST', chatPath('/callback'), { phone: p, message: text.value.trim() }).then(function (res) {
+        if (!res.ok) throw res;
+        remember(KEYS.callback, key);
+        form.replaceWith(el('p', { className: 'banshi-note', role: 'status',
+          text: '留言成功。' + (res.data.expect || '我们会尽快与您联系。') }));
+      }).catch(function (res) {
+        submit.disabled = false;
+        err.textContent = detailOf(res, '留言没有提交成功，请稍后再试，或拨打' + HOTLINE + '。');
+      });
+    });
+    return form;
+  }
+
+  /** Turn polling on/off according to the ticket state and the stream's health. */
+  function setHandoff(on) {
+    state.handoff = !!on;
+    const serving = state.bannerKind === 'waiting' || state.bannerKind === 'active';
+    if (on && !serving) showBanner('正在转接人工客服…', 'waiting');
+    if (!on && serving) { ui.handoff.hidden = true; state.bannerKind = ''; }
+    if (on) startStream();
+    schedulePoll();
+  }
+
+  /* ---- server messages */
+
+  /** Display text of a user message (button payloads are shown by their title). */
+  function userText(text) {
+    const titles = store.getJSON(KEYS.titles, {});
+    if (titles[text]) return titles[text];
+    return /^\/\w+/.test(text) ? '（已选择一个选项）' : text;
+  }
+
+  /** A user message echoed by the server: bind it to the local bubble instead of drawing it twice. */
+  function claimPending(m) {
+    if (!state.pending.length) return false;
+    let i = state.pending.findIndex(function (p) { return p.text.trim() === String(m.text || '').trim(); });
+    if (i < 0) i = 0; // stored text may differ (personal data masked): match the oldest
+    const p = state.pending.splice(i, 1)[0];
+    p.node.setAttribute('data-id', String(m.id));
+    return true;
+  }
+
+  /** Render one stored message (deduplicated by id). live: arrived now, not from history. */
+  function renderServerMessage(m, live) {
+    if (!m || typeof m !== 'object') return;
+    const id = Number(m.id);
+    if (id) {
+      if (state.seen.has(id)) return;
+      state.seen.add(id);
+      state.lastId = Math.max(state.lastId, id);
+    }
+    const role = ['user', 'bot', 'agent', 'system'].indexOf(m.role) >= 0 ? m.role : 'bot';
+    if (role === 'user') {
+      if (!claimPending(m)) addMsg('user', id, [bubble(userText(String(m.text || '')))]);
+      return;
+    }
+    if (m.type === 'handoff') renderHandoff(m, role, live);
+    else if (m.type === 'card') renderCard(m, role);
+    else if (m.type === 'buttons') addMsg(role, id, [m.text ? bubble(m.text) : null, quickReplies(m.buttons)]);
+    else if (typeof m.text === 'string' && m.text) renderText(m, role);
+    else return;
+    if (live && !state.open && role !== 'system') setUnread(state.unread + 1);
+  }
+
+  function renderText(m, role) {
+    if (role === 'agent') {
+      if (m.agent) state.agent = String(m.agent);
+      agentBanner();
+      const label = '人工客服' + (m.agent ? '（' + m.agent + '）' : '');
+      const msg = addMsg('agent', m.id, [bubble(m.text)]);
+      msg.querySelector('.banshi-who').textContent = label;
+      return msg;
+    }
+    return addMsg(role, m.id, [bubble(m.text)]);
+  }
+
+  /* -------------------------------------------------------------- sending */
+
+  function sendInput() {
+    const text = ui.input.value.trim();
+    if (!text || state.busy) return;
+    if (send(text, text)) ui.input.value = '';
+  }
+
+  /** Show the user's bubble (display) and send `text`. Returns false when busy. */
+  function send(text, display) {
+    text = String(text || '').trim();
+    if (!text || state.busy) return false;
+    if (!state.open) openPanel();
+    if (display !== text) {
+      const titles = store.getJSON(KEYS.titles, {});
+      titles[text] = display;
+      const keys = Object.keys(titles);
+      keys.slice(0, Math.max(0, keys.length - 100)).forEach(function (k) { delete titles[k]; });
+      store.setJSON(KEYS.titles, titles);
+    }
+    const node = addMsg('user', null, [bubble(display || text)]);
+    const entry = { text: text, node: node };
+    state.pending.push(entry);
+    post(entry);
+    return true;
+  }
+
+  function setBusy(on) {
+    state.busy = on;
+    ui.send.disabled = on;
+    ui.human.disabled = on;
+    ui.typing.hidden = !on;
+    if (on) scrollToEnd();
+  }
+
+  function post(entry) {
+    setBusy(true);
+    entry.node.classList.remove('banshi-unsent');
+    api('POST', '/api/chat', { sender_id: state.sender, message: entry.text }).then(function (res) {
+      setBusy(false);
+      if (res.ok) onChatResponse(res.data);
+      else if (res.status >= 400 && res.status < 500) onRejected(entry, res);
+      else failed(entry); // 5xx
+    }, function () { // network error or 20 s timeout
+      setBusy(false);
+      failed(entry);
+    });
+  }
+
+  function onChatResponse(data) {
+    (data.messages || []).forEach(function (m) { renderServerMessage(m, true); });
+    setHandoff(!!data.handoff);
+  }
+
+  /** 4xx: the message was refused (too long, invalid, too fast). */
+  function onRejected(entry, res) {
+    const i = state.pending.indexOf(entry);
+    if (i >= 0) state.pending.splice(i, 1);
+    entry.node.classList.add('banshi-unsent');
+    let detail = detailOf(res, '消息没有发送成功，请修改后再试。');
+    if (res.status === 429 && res.retryAfter && detail.indexOf('秒') < 0) detail += '（请' + res.retryAfter + '秒后再试）';
+    systemNotice(detail, 'banshi-notice');
+  }
+
+  /** Network error, 5xx or timeout: kind notice with a retry re-sending the same message. */
+  function failed(entry) {
+    entry.node.classList.add('banshi-unsent');
+    const notice = addMsg('system', null, [el('div', { className: 'banshi-bubble', role: 'alert' }, [
+      '网络不太稳定，消息没发出去。可以',
+      el('button', {
+        type: 'button', className: 'banshi-linkbtn banshi-retry', text: '点此重试',
+        onclick: function () {
+          if (state.busy) return;
+          notice.remove();
+          post(entry);
+        }
+      }),
+      '，或拨打',
+      telLink(HOTLINE, HOTLINE),
+      '政务服务便民热线。'
+    ])], 'banshi-error');
+  }
+
+  /* -------------------------------------------------- history and stream */
+
+  /**
+   * Fetch every message after the last seen id. One request at a time; a call made while
+   * one is in flight runs again afterwards so that nothing stored meanwhile is lost.
+   */
+  function catchUp() {
+    if (state.catchingUp) { state.catchUpAgain = true; return state.catchingUp; }
+    state.catchingUp = fetchAfter(0).finally(function () {
+      state.catchingUp = null;
+      if (state.catchUpAgain) { state.catchUpAgain = false; return catchUp(); }
+    });
+    return state.catchingUp;
+  }
+
+  function fetchAfter(round) {
+    return api('GET', chatPath('/messages?after=' + state.lastId)).then(function (res) {
+      if (!res.ok) return;
+      const messages = res.data.messages || [];
+      messages.forEach(function (m) { renderServerMessage(m, state.historyLoaded); });
+      if (typeof res.data.cursor === 'number') state.lastId = Math.max(state.lastId, res.data.cursor);
+      if (typeof res.data.handoff === 'boolean' && res.data.handoff !== state.handoff) setHandoff(res.data.handoff);
+      if (messages.length >= 200 && round < 20) return fetchAfter(round + 1); // server pages by 200
+    }).catch(function () { /* offline: the next poll or reconnect tries again */ });
+  }
+
+  function loadHistory() {
+    state.historyReady = catchUp().then(function () { state.historyLoaded = true; });
+  }
+
+  function startStream() {
+    if (state.es || state.reconnectTimer || state.sseDisabled) return;
+    if (!window.EventSource) { state.sseDisabled = true; schedulePoll(); return; }
+    connectStream();
+  }
+
+  function connectStream() {
+    state.reconnectTimer = 0;
+    const es = new EventSource(chatPath('/stream'));
+    state.es = es;
+    es.onopen = function () {
+      state.sseOpen = true;
+      state.sseEverOpened = true;
+      state.sseFailures = 0;
+      state.backoff = BACKOFF_MIN;
+      schedulePoll();
+      catchUp(); // fill any gap while we were disconnected
+    };
+    es.onmessage = function (e) {
+      let m;
+      try { m = JSON.parse(e.data); } catch (err) { return; }
+      renderServerMessage(m, true);
+    };
+    es.onerror = function () { streamDropped(es); };
+  }
+
+  /** Close the broken stream and reconnect with exponential backoff (1s, 2s, 4s … 30s). */
+  function streamDropped(es) {
+    es.close();
+    if (state.es !== es) return;
+    state.es = null;
+    state.sseOpen = false;
+    state.sseFailures += 1;
+    if (!state.sseEverOpened && state.sseFailures >= 3) {
+      state.sseDisabled = true; // no stream endpoint here: poll instead
+    } else {
+      const wait = state.backoff;
+      state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX);
+      state.reconnectTimer = setTimeout(connectStream, wait);
+    }
+    schedulePoll();
+  }
+
+  /** Poll every 2 s while a ticket is open and the stream is not delivering. */
+  function schedulePoll() {
+    const need = state.handoff && !state.sseOpen;
+    if (!need) { clearTimeout(state.pollTimer); state.pollTimer = 0; return; }
+    if (state.pollTimer) return;
+    state.pollTimer = setTimeout(function () {
+      state.pollTimer = 0;
+      catchUp().then(schedulePoll);
+    }, POLL_MS);
+  }
+
+  function onOnline() {
+    if (state.es || state.sseDisabled || !state.reconnectTimer) return;
+    clearTimeout(state.reconnectTimer);
+    state.backoff = BACKOFF_MIN;
+    connectStream();
+  }
+
+  /* --------------------------------------------------------------- rating */
+
+  function buildRating() {
+    ui.ratingStatus = el('p', { className: 'banshi-form-error', role: 'alert' });
+    ui.ratingComment = el('textarea', { id: 'banshi-rating-comment', rows: '2', maxlength: String(MAX_CHARS) });
+    const options = el('div', { className: 'banshi-rate-options', role: 'group', 'aria-labelledby': 'banshi-rating-title' });
+    RATINGS.forEach(function (r) {
+      options.appendChild(el('button', {
+        type: 'button', className: 'banshi-rate', 'data-score': String(r[0]), 'aria-pressed': 'false',
+        text: r[1], onclick: function (e) { selectScore(e.currentTarget); }
+      }));
+    });
+    ui.ratingSubmit = el('button', { type: 'submit', className: 'banshi-btn banshi-primary banshi-rate-submit', text: '提交评价' });
+    const form = el('form', { className: 'banshi-rating-box', onsubmit: submitRating }, [
+      el('h3', { id: 'banshi-rating-title', text: '请您对本次服务进行评价' }),
+      options,
+      el('label', { for: 'banshi-rating-comment', text: '意见建议（选填）' }),
+      ui.ratingComment, ui.ratingStatus,
+      el('div', { className: 'banshi-actions' }, [
+        el('button', { type: 'button', className: 'banshi-btn banshi-secondary', text: '取消', onclick: closeRating }),
+        ui.ratingSubmit
+      ])
+    ]);
+    ui.rating = el('div', {
+      id: 'banshi-rating', className: 'banshi-rating', role: 'dialog', 'aria-modal': 'true',
+      'aria-labelledby': 'banshi-rating-title', hidden: true, onkeydown: trapFocus
+    }, [form]);
+    ui.panel.appendChild(ui.rating);
+  }
+
+  function selectScore(btn) {
+    ui.rating.querySelectorAll('.banshi-rate').forEach(function (b) {
+      b.setAttribute('aria-pressed', b === btn ? 'true' : 'false');
+    });
+    ui.ratingStatus.textContent = '';
+  }
+
+  function openRating() {
+    if (!state.open) openPanel();
+    if (!ui.rating) buildRating();
+    selectScore(null);
+    ui.ratingComment.value = '';
+    ui.ratingSubmit.disabled = false;
+    state.lastFocus = document.activeElement;
+    ui.rating.hidden = false;
+    ui.rating.querySelector('.banshi-rate').focus();
+  }
+
+  function closeRating() {
+    if (!ui.rating || ui.rating.hidden) return;
+    ui.rating.hidden = true;
+    const back = state.lastFocus && ui.panel.contains(state.lastFocus) ? state.lastFocus : ui.input;
+    back.focus();
+  }
+
+  function submitRating(e) {
+    e.preventDefault();
+    const chosen = ui.rating.querySelector('.banshi-rate[aria-pressed="true"]');
+    if (!chosen) { ui.ratingStatus.textContent = '请先选择一个满意程度。'; return; }
+    const body = { sender_id: state.sender, score: Number(chosen.getAttribute('data-score')) };
+    const comment = ui.ratingComment.value.trim();
+    if (comment) body.comment = comment;
+    ui.ratingSubmit.disabled = true;
+    api('POST', '/api/rating', body).then(function (res) {
+      if (!res.ok) throw res;
+      closeRating();
+      systemNotice('感谢您的评价（' + chosen.textContent + '），我们会持续改进服务。', 'banshi-notice');
+    }).catch(function (res) {
+      ui.ratingSubmit.disabled = false;
+      ui.ratingStatus.textContent = detailOf(res, '评价没有提交成功，请稍后再试。');
+    });
+  }
+
+  /** Keep Tab inside the rating dialog. */
+  function trapFocus(e) {
+    if (e.key !== 'Tab') return;
+    const items = Array.prototype.filter.call(
+      ui.rating.querySelectorAll('button, textarea, input'), function (n) { return !n.disabled; });
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  }
+
+  /* ----------------------------------------------------------------- init */
+
+  function init() {
+    state.sender = senderId();
+    ui.root = el('div', { className: 'banshi-root', lang: 'zh-CN' }, [buildLauncher(), buildPanel()]);
+    ui.root.style.visibility = 'hidden'; // until widget.css is loaded
+    injectStyles();
+    document.body.appendChild(ui.root);
+    applyBigFont(store.get(KEYS.big) === '1');
+    loadHistory();
+    window.addEventListener('online', onOnline);
+    document.addEventListener('keydown', onDocumentKey);
+    const hashOpen = function () { if (window.location.hash === '#chat') openPanel(); };
+    window.addEventListener('hashchange', hashOpen);
+    hashOpen();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
