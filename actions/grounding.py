@@ -14,6 +14,7 @@ from core.settings import get_settings
 from knowledge.models import Entry
 from knowledge.render import card
 from retrieval.engine import SearchResult
+from retrieval.text import content_tokens
 
 # Which parts of the guide each question intent asks for (None = the whole 一次性告知).
 PARTS_BY_INTENT: dict[str, list[str] | None] = {
@@ -69,6 +70,8 @@ def is_follow_up(text: str, result: SearchResult, current: str | None) -> bool:
     """A short question naming no service ("那要多久？") is about the service already discussed."""
     if not current or len(text) > FOLLOW_UP_MAX_CHARS:
         return False
+    if not content_tokens(text):
+        return True
     top = result.candidates[0] if result.candidates else None
     return not result.answerable or top is None or top.coverage == 0 or top.id == current
 

@@ -97,13 +97,13 @@ def _up(url: str) -> bool:
 
 
 class Supervisor:
-    def __init__(self, kids: list[Child], log_dir: Path) -> None:
-        self.kids, self.log_dir = kids, log_dir
+    def __init__(self, kids: list[Child], log_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.kids, self.log_dir, self.env = kids, log_dir, env or {}
         self._stopping = False
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        env_base = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env_base = {**os.environ, **self.env, "PYTHONPATH": str(ROOT)}
         for kid in self.kids:
             out = open(self.log_dir / f"{kid.name}.out", "ab")  # noqa: SIM115 - lives with the child
             kid.proc = subprocess.Popen(

@@ -14,7 +14,7 @@ MODEL_DIR = ROOT / "var" / "models"
 MODEL = MODEL_DIR / "banshi.tar.gz"
 HASH_FILE = MODEL_DIR / "bot.sha256"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
-SKIP = {"models", ".rasa", "results", "__pycache__"}
+SKIP = {"models", ".rasa", "results", "__pycache__", "endpoints.yml", "credentials.yml"}
 
 
 def bot_hash() -> str:
@@ -32,13 +32,29 @@ def ensure_model(force: bool = False) -> Path:
     if not force and MODEL.exists() and HASH_FILE.exists() and HASH_FILE.read_text().strip() == want:
         print(f"==> Rasa model is up to date ({MODEL.relative_to(ROOT)})")
         return MODEL
-    print("==> training the Rasa model (bot/ changed)")
+    log = ROOT / "var" / "logs" / "train.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"==> training the Rasa model (bot/ changed; log: {log.relative_to(ROOT)})", flush=True)
     MODEL_DIR.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [str(RASA), "train", "--fixed-model-name", "banshi", "--out", str(MODEL_DIR)],
-        cwd=BOT,
-        check=True,
-    )
+    with log.open("wb") as out:
+        done = subprocess.run(
+            [
+                str(RASA),
+                "train",
+                "--domain",
+                "domain",
+                "--fixed-model-name",
+                "banshi",
+                "--out",
+                str(MODEL_DIR),
+            ],
+            cwd=BOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace").splitlines()[-30:]
+        raise SystemExit("rasa train failed:\n" + "\n".join(tail))
     HASH_FILE.write_text(want)
     return MODEL
 

@@ -110,6 +110,11 @@ STOPWORDS = set(
         "没",
     ]
 )
+# Words that say which PART of a guide is wanted (time, fee, place…), not which service.
+ASPECT_WORDS = set(
+    ["多久", "多长时间", "几天", "多少天", "时间", "时限", "要钱", "收费", "收钱", "费用", "多少钱", "钱", "免费", "在哪", "在哪里", "哪里", "地址", "地点", "位置", "窗口", "几点", "上班", "下班", "电话", "号码", "热线", "网上", "线上", "手机", "网上办", "材料", "资料", "证件", "准备", "带", "条件", "资格", "谁", "申请", "流程", "步骤", "手续", "依据", "政策", "文件", "规定", "那", "那么", "这个", "那个", "它", "呢", "吗", "能", "可以", "要", "需要", "多少", "还", "再", "问", "办好", "办完", "拿到", "下来", "快", "慢", "周末", "节假日", "预约", "一下", "不是", "这", "的", "了", "不能", "能不能", "弄", "搞"]
+)
+FUNCTION_CHARS = set("那这要能办吗呢么可以还再去来的了是否有没个些什啥怎样哪里在几多少就得会用")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -162,3 +167,8 @@ def tokens(text: str) -> list[str]:
             continue
         out.append(tok)
     return out
+
+
+def content_tokens(text: str) -> list[str]:
+    """Tokens that could name a service: everything but stopwords and aspect words."""
+    return [t for t in tokens(text) if t not in ASPECT_WORDS and not set(t) <= FUNCTION_CHARS]

@@ -21,7 +21,7 @@ from retrieval.live import LiveSearch
 from web.conversations import Conversations
 from web.rasa import RasaClient
 from web.ratelimit import RateLimiter
-from web.routes import chat, health, search
+from web.routes import chat, feedback, guide, health, search
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -79,6 +79,8 @@ def create_app(
     app.include_router(chat.router)
     app.include_router(search.router)
     app.include_router(health.router)
+    app.include_router(feedback.router)
+    app.include_router(guide.router)
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -6,9 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
+
 
 class ChatRequest(BaseModel):
-    sender_id: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:@-]+$")
+    sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
     message: str = Field(min_length=1)
 
     @field_validator("message")

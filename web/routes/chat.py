@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import re
+import time
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from core.db import HandoffRow, utcnow
 from core.pii import mask_pii
 from web.deps import ConversationsDep, RasaDep, SettingsDep
 from web.rasa import RasaUnavailable, to_messages
-from web.schemas import ChatRequest, ChatResponse, MessagesResponse
+from web.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, MessagesResponse
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/chat", tags=["chat"])
+STREAM_SECONDS = 300  # the browser's EventSource reconnects after this, resuming from Last-Event-ID
 
 
-def _client_key(request: Request, sender_id: str) -> str:
-    host = request.client.host if request.client else "unknown"
-    return f"{host}"
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("", response_model=ChatResponse)
@@ -33,7 +42,7 @@ async def chat(
             413,
             f"消息太长了（{len(body.message)}字），请控制在{settings.max_message_chars}字以内。",
         )
-    wait = request.app.state.limiter.check(_client_key(request, body.sender_id))
+    wait = request.app.state.limiter.check(_client_key(request))
     if wait:
         raise HTTPException(
             429,
@@ -61,7 +70,7 @@ async def chat(
 @router.get("/{sender_id}/messages", response_model=MessagesResponse)
 async def messages(
     conversations: ConversationsDep,
-    sender_id: str = Path(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.:@-]+$"),
+    sender_id: str = Path(min_length=1, max_length=120, pattern=SENDER_PATTERN),
     after: int = Query(0, ge=0, description="cursor: the id of the last message already shown"),
 ) -> MessagesResponse:
     items = conversations.after(sender_id, after)
@@ -69,3 +78,68 @@ async def messages(
     return MessagesResponse(
         messages=items, cursor=cursor, handoff=conversations.open_ticket(sender_id) is not None
     )
+
+
+class CallbackRequest(BaseModel):
+    phone: str = Field(min_length=5, max_length=20)
+    message: str = Field("", max_length=500)
+
+
+PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+@router.post("/{sender_id}/callback")
+async def leave_message(
+    body: CallbackRequest,
+    conversations: ConversationsDep,
+    settings: SettingsDep,
+    sender_id: str = Path(min_length=1, max_length=120, pattern=SENDER_PATTERN),
+) -> dict[str, object]:
+    """留言: no agent is free; keep the ticket with a callback number for agents to call back."""
+    phone = body.phone.replace(" ", "")
+    if not PHONE.match(phone):
+        raise HTTPException(422, "请填写正确的手机号（11位）或带区号的固定电话。")
+    with conversations.sessions.begin() as s:
+        ticket = s.scalars(
+            select(HandoffRow)
+            .where(HandoffRow.sender_id == sender_id, HandoffRow.status.in_(("waiting", "offline")))
+            .order_by(HandoffRow.id.desc())
+        ).first()
+        if ticket is None:
+            ticket = HandoffRow(sender_id=sender_id, reason="left_message", transcript=[])
+            s.add(ticket)
+        ticket.status = "left-message"
+        ticket.callback_phone = phone
+        ticket.transcript = [*ticket.transcript, {"role": "user", "text": mask_pii(body.message)}]
+        ticket.updated_at = utcnow()
+    expect = (
+        f"已收到您的留言。工作人员会在1个工作日内回电（{mask_pii(phone)}）；"
+        f"紧急事项请拨打{settings.hotline}政务服务便民热线。"
+    )
+    conversations.add(sender_id, "system", {"type": "text", "text": expect})
+    return {"ok": True, "expect": expect}
+
+
+@router.get("/{sender_id}/stream")
+async def stream(
+    request: Request,
+    conversations: ConversationsDep,
+    sender_id: str = Path(min_length=1, max_length=120, pattern=SENDER_PATTERN),
+    after: int = Query(0, ge=0),
+) -> StreamingResponse:
+    """Server-sent events: every new message (bot, agent, system) as it is stored."""
+    last_event = request.headers.get("last-event-id", "")
+    cursor = int(last_event) if last_event.isdigit() else after
+
+    async def events() -> AsyncIterator[str]:
+        nonlocal cursor
+        deadline = time.monotonic() + STREAM_SECONDS
+        yield "retry: 2000\n\n"
+        while time.monotonic() < deadline and not await request.is_disconnected():
+            for m in conversations.after(sender_id, cursor):
+                cursor = m["id"]
+                yield f"id: {cursor}\ndata: {json.dumps(m, ensure_ascii=False)}\n\n"
+            yield ": keep-alive\n\n"
+            await asyncio.sleep(1)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

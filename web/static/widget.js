@@ -336,7 +336,9 @@
     }, [el('span', { className: role === 'agent' ? 'banshi-who' : 'banshi-who banshi-sr', text: labels[role] + '：' })]
       .concat(children));
     ui.log.appendChild(msg);
-    scrollToEnd();
+    // a tall message (card) is shown from its top; anything else scrolls to the end
+    if (msg.offsetHeight > ui.log.clientHeight) ui.log.scrollTop = msg.offsetTop - 8;
+    else scrollToEnd();
     return msg;
   }
 
@@ -580,11 +582,18 @@
     return /^\/\w+/.test(text) ? '（已选择一个选项）' : text;
   }
 
+  /** Same message? The server stores it trimmed, with ID/phone/card numbers masked by '*'. */
+  function sameText(local, stored) {
+    if (local === stored) return true;
+    const strip = function (t) { return t.replace(/[\d\s+*-]/g, ''); };
+    return stored.indexOf('*') >= 0 && strip(local) === strip(stored);
+  }
+
   /** A user message echoed by the server: bind it to the local bubble instead of drawing it twice. */
   function claimPending(m) {
-    if (!state.pending.length) return false;
-    let i = state.pending.findIndex(function (p) { return p.text.trim() === String(m.text || '').trim(); });
-    if (i < 0) i = 0; // stored text may differ (personal data masked): match the oldest
+    const stored = String(m.text || '').trim();
+    const i = state.pending.findIndex(function (p) { return sameText(p.text, stored); });
+    if (i < 0) return false;
     const p = state.pending.splice(i, 1)[0];
     p.node.setAttribute('data-id', String(m.id));
     return true;
@@ -647,6 +656,7 @@
     const node = addMsg('user', null, [bubble(display || text)]);
     const entry = { text: text, node: node };
     state.pending.push(entry);
+    if (state.pending.length > 30) state.pending.shift(); // never echoed (e.g. no stream): forget
     post(entry);
     return true;
   }

@@ -1,0 +1,58 @@
+"""The whole system on free ports: real Rasa server, real action server, real web app."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from knowledge.cli import main as knowledge_cli
+from ops.supervisor import Supervisor, children
+from ops.train import MODEL
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class System:
+    base: str
+    settings: Settings
+    supervisor: Supervisor
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    if not MODEL.exists():
+        pytest.fail(f"no trained Rasa model at {MODEL}: run 'make train' (make test does)")
+    tmp: Path = tmp_path_factory.mktemp("system")
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp / 'system.db'}",
+        "DATA_DIR": str(tmp),
+        "WEB_PORT": str(free_port()),
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "ACTION_SERVER_URL": f"http://127.0.0.1:{free_port()}/webhook",
+        "RASA_TOKEN": "e2e-token",
+        "AGENT_HOURS": "00:00-24:00",
+        "CHAT_RATE_LIMIT": "1000/60",
+    }
+    settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    assert knowledge_cli(["--database-url", settings.database_url, "seed"]) == 0
+    sup = Supervisor(children(settings, MODEL, tmp / "logs"), tmp / "logs", env=env)
+    sup.start()
+    try:
+        sup.wait_healthy(timeout=300)
+        yield System(f"http://127.0.0.1:{settings.web_port}", settings, sup)
+    finally:
+        sup.stop()

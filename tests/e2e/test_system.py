@@ -1,0 +1,93 @@
+"""End to end through the real servers: web app → Rasa → action server → retrieval → entry → card."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import System
+
+pytestmark = pytest.mark.integration
+
+
+def _chat(system: System, sender: str, text: str) -> dict:
+    with system.client() as c:
+        r = c.post("/api/chat", json={"sender_id": sender, "message": text})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _cards(reply: dict) -> list[dict]:
+    return [m for m in reply["messages"] if m["type"] == "card"]
+
+
+def test_health_reports_every_component(system: System) -> None:
+    with system.client() as c:
+        r = c.get("/healthz")
+    assert r.status_code == 200
+    assert set(r.json()["components"]) == {"rasa", "actions", "database", "index"}
+
+
+def test_greeting(system: System) -> None:
+    reply = _chat(system, f"t-{uuid.uuid4().hex[:8]}", "你好")
+    assert reply["handoff"] is False
+    assert any(m["type"] == "text" and "办事e点通" in m["text"] for m in reply["messages"])
+
+
+def test_newborn_question_reaches_the_newborn_entry(system: System) -> None:
+    reply = _chat(system, f"t-{uuid.uuid4().hex[:8]}", "宝宝刚出生要办什么手续")
+    cards = _cards(reply)
+    assert cards and cards[0]["entry_id"] == "newborn-birth"
+    assert cards[0]["source"] and cards[0]["reviewed_at"] and cards[0]["notice"] == "以窗口最新告知为准"
+
+
+def test_follow_ups_stay_on_the_same_service(system: System) -> None:
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    first = _cards(_chat(system, sender, "公租房谁能申请？"))
+    assert first and first[0]["entry_id"] == "public-rental-housing"
+    for question, part in (("那要多久？", "time_limit"), ("要钱吗？", "fees")):
+        cards = _cards(_chat(system, sender, question))
+        assert cards and cards[0]["entry_id"] == "public-rental-housing", question
+        assert part in cards[0]["parts"]
+
+
+def test_request_human_hands_off_and_pauses_the_bot(system: System) -> None:
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    reply = _chat(system, sender, "转人工")
+    assert reply["handoff"] is True
+    later = _chat(system, sender, "还在吗")
+    assert later["handoff"] is True and later["messages"] == []
+
+
+def test_stored_transcript_is_masked(system: System) -> None:
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    _chat(system, sender, "我的手机13812345678，身份证430602199001011234")
+    with system.client() as c:
+        stored = c.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
+    text = stored[0]["text"]
+    assert "13812345678" not in text and "430602199001011234" not in text
+    assert "138****5678" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"sender_id": "a", "message": ""}, 422),
+        ({"sender_id": "a", "message": "   "}, 422),
+        ({"sender_id": "a"}, 422),
+        ({"message": "你好"}, 422),
+        ({"sender_id": "a", "message": "长" * 5000}, 413),
+    ],
+)
+def test_bad_input_is_a_clear_4xx(system: System, body: dict, status: int) -> None:
+    with system.client() as c:
+        r = c.post("/api/chat", json=body)
+    assert r.status_code == status
+    assert r.json()["detail"]
+
+
+def test_invalid_json_is_a_4xx(system: System) -> None:
+    with system.client() as c:
+        r = c.post("/api/chat", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "JSON" in r.json()["detail"]

@@ -1,0 +1,60 @@
+"""好差评: ``POST /api/feedback`` (有用 / 没用 on one answer) and ``POST /api/rating`` (1–5)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from core.db import FeedbackRow, GapRow, MessageRow
+from core.pii import mask_pii
+from web.schemas import SENDER_PATTERN
+
+router = APIRouter(prefix="/api", tags=["feedback"])
+
+
+class AnswerFeedback(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
+    message_id: int | None = None
+    entry_id: str | None = Field(None, max_length=80)
+    useful: bool
+
+
+class ConversationRating(BaseModel):
+    sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
+    score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    comment: str = Field("", max_length=500)
+
+
+@router.post("/feedback")
+async def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
+    sessions = request.app.state.conversations.sessions
+    with sessions.begin() as s:
+        s.add(
+            FeedbackRow(
+                sender_id=body.sender_id,
+                entry_id=body.entry_id,
+                message_id=body.message_id
+                if body.message_id and s.get(MessageRow, body.message_id)
+                else None,
+                rating=1 if body.useful else 0,
+            )
+        )
+        if not body.useful:
+            question = request.app.state.conversations.last_user_text(body.sender_id)
+            if question:
+                s.add(
+                    GapRow(
+                        sender_id=body.sender_id,
+                        question=mask_pii(question),
+                        reason="unhelpful",
+                        top_entry=body.entry_id,
+                    )
+                )
+    return {"ok": True}
+
+
+@router.post("/rating")
+async def rating(body: ConversationRating, request: Request) -> dict[str, bool]:
+    with request.app.state.conversations.sessions.begin() as s:
+        s.add(FeedbackRow(sender_id=body.sender_id, rating=body.score, comment=mask_pii(body.comment)))
+    return {"ok": True}
