@@ -1,0 +1,150 @@
+"""Action unit tests: a real tracker (``Tracker.from_dict``), a fresh dispatcher, a real index."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions.abstain import ActionAbstain
+from actions.answer_service import ActionAnswerService
+from actions.handoff import ActionHandoff
+from actions.next_candidates import ActionNextCandidates
+from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
+from core.db import HandoffRow, session_factory
+from core.migrate import migrate
+from core.settings import Settings
+from retrieval.engine import SearchEngine
+from retrieval.live import LiveSearch
+
+
+@pytest.fixture
+def live(engine: SearchEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveSearch]:
+    migrate(settings.database_url)
+    monkeypatch.setattr("actions.runtime.get_settings", lambda: settings)
+    monkeypatch.setattr("actions.handoff.get_settings", lambda: settings)
+    runtime.sessions.cache_clear()
+    live = LiveSearch(settings, engine=engine)
+    live.ready = True
+    runtime.set_live_search(live)
+    yield live
+    runtime.set_live_search(None)
+    runtime.sessions.cache_clear()
+
+
+def tracker(
+    text: str, intent: str, slots: dict[str, Any] | None = None, entities: list | None = None
+) -> Tracker:
+    return Tracker.from_dict(
+        {
+            "sender_id": "unit",
+            "slots": slots or {},
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": 0.9},
+                "entities": entities or [],
+            },
+            "events": [{"event": "user", "text": text}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+def run(action: Any, t: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return events, dispatcher.messages
+
+
+def slot(events: list[dict], name: str) -> Any:
+    return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
+
+
+def test_answer_card_comes_from_the_entry(live: LiveSearch) -> None:
+    events, messages = run(ActionAnswerService(), tracker("公租房申请要满足什么条件", "ask_conditions"))
+    card = next(m["custom"] for m in messages if m.get("custom"))
+    assert card["entry_id"] == "public-rental-housing" and card["parts"] == ["conditions"]
+    assert slot(events, "current_service") == "public-rental-housing"
+
+
+def test_follow_up_uses_the_current_service(live: LiveSearch) -> None:
+    t = tracker("那要多久？", "ask_time_limit", {"current_service": "public-rental-housing"})
+    _, messages = run(ActionAnswerService(), t)
+    card = next(m["custom"] for m in messages if m.get("custom"))
+    assert card["entry_id"] == "public-rental-housing" and card["parts"] == ["time_limit"]
+
+
+def test_situation_dependent_materials_start_the_form(live: LiveSearch) -> None:
+    events, messages = run(ActionAnswerService(), tracker("宝宝出生要带哪些材料", "ask_materials"))
+    assert slot(events, "needs_situation") is True
+    assert slot(events, "current_service") == "newborn-birth"
+
+
+def test_form_asks_then_checklist_shows_only_what_applies(live: LiveSearch) -> None:
+    slots = {"current_service": "newborn-birth", "situations": {}, "requested_part": "materials"}
+    _, asked = run(ActionAskSituationAnswer(), tracker("", "ask_materials", slots))
+    assert asked[0]["text"] == "宝宝的父母是否已经登记结婚？"
+    assert [b["title"] for b in asked[0]["buttons"]][-1] == "不确定"
+    form = ValidateSituationForm()
+    out = form.validate_situation_answer("是", CollectingDispatcher(), tracker("是", "affirm", slots), {})
+    assert out == {"situation_answer": None, "situations": {"parents_married": "yes"}}
+    slots["situations"] = {"parents_married": "yes", "parent_in_other_city": "no"}
+    _, shown = run(ActionShowChecklist(), tracker("否", "deny", slots))
+    card = next(m["custom"] for m in shown if m.get("custom"))
+    names = [i["name"] for s in card["sections"] if s["key"] == "materials" for i in s["items"]]
+    assert "结婚证" in names and "非婚生育说明或亲子鉴定证明" not in names
+    assert not any("同意入户" in n for n in names)
+
+
+def test_ambiguous_question_asks_to_clarify(live: LiveSearch) -> None:
+    _, messages = run(ActionAnswerService(), tracker("身份证", "ask_service"))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert any("补领" in t for t in titles) and any("换领" in t for t in titles)
+
+
+def test_abstains_and_offers_a_human(live: LiveSearch) -> None:
+    events, messages = run(ActionAnswerService(), tracker("帮我写一首关于月亮的诗", "ask_service"))
+    assert "不敢乱说" in messages[0]["text"]
+    assert messages[0]["buttons"][-1]["payload"] == "/request_human"
+    assert slot(events, "misses") == 1.0
+
+
+def test_second_miss_hands_off(live: LiveSearch, settings: Settings) -> None:
+    events, messages = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 1.0}))
+    assert any(e.get("event") == "pause" for e in events)
+    with session_factory(settings.database_url)() as s:
+        ticket = s.query(HandoffRow).one()
+    assert ticket.reason == "not_understood"
+
+
+def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Settings) -> None:
+    t = tracker(
+        "我要投诉，电话13812345678",
+        "complain",
+        {"current_service": "passport", "candidates": [{"id": "passport"}]},
+    )
+    events, messages = run(ActionHandoff(), t)
+    assert any(e.get("event") == "pause" for e in events)
+    assert messages[-1]["custom"]["type"] == "handoff"
+    with session_factory(settings.database_url)() as s:
+        ticket = s.query(HandoffRow).one()
+    assert ticket.reason == "complaint" and ticket.current_service == "passport"
+    assert ticket.candidates == [{"id": "passport"}]
+    assert "13812345678" not in str(ticket.transcript) and "138****5678" in str(ticket.transcript)
+
+
+def test_not_this_offers_the_other_candidates(live: LiveSearch) -> None:
+    slots = {
+        "current_service": "id-card",
+        "candidates": [{"id": "id-card", "title": "换领"}, {"id": "id-card-reissue", "title": "补领"}],
+    }
+    _, messages = run(ActionNextCandidates(), tracker("不是这个", "not_this", slots))
+    assert [b["title"] for b in messages[0]["buttons"]] == ["补领", "转人工"]
