@@ -83,7 +83,7 @@ def test_follow_up_uses_the_current_service(live: LiveSearch) -> None:
 
 
 def test_situation_dependent_materials_start_the_form(live: LiveSearch) -> None:
-    events, messages = run(ActionAnswerService(), tracker("宝宝出生要带哪些材料", "ask_materials"))
+    events, _messages = run(ActionAnswerService(), tracker("宝宝出生要带哪些材料", "ask_materials"))
     assert slot(events, "needs_situation") is True
     assert slot(events, "current_service") == "newborn-birth"
 
@@ -118,7 +118,7 @@ def test_abstains_and_offers_a_human(live: LiveSearch) -> None:
 
 
 def test_second_miss_hands_off(live: LiveSearch, settings: Settings) -> None:
-    events, messages = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 1.0}))
+    events, _messages = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 1.0}))
     assert any(e.get("event") == "pause" for e in events)
     with session_factory(settings.database_url)() as s:
         ticket = s.query(HandoffRow).one()
