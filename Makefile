@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -43,10 +43,9 @@ eval-external: setup
 	@$(PY) -m retrieval.external --data $(DATA)
 
 eval-nlu: setup
+	mkdir -p reports
 	@scripts/eval-nlu.sh
 
-bench: setup
-	@$(PY) -m retrieval.bench
 
 lock:  ## re-pin the environments from requirements/*.in
 	.venv/bin/pip freeze | sort | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/app.lock

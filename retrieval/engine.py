@@ -23,12 +23,12 @@ Mode = Literal["bm25", "dense", "hybrid"]
 
 @dataclass(frozen=True)
 class EngineParams:
-    dense_weight: float = 0.6
+    dense_weight: float = 0.7
     dense_floor: float = 0.78  # cosine of unrelated Chinese text (maps to 0)
     dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1)
-    answer_threshold: float = 0.45
+    answer_threshold: float = 0.4
     ambiguity_margin: float = 0.04
-    oos_margin: float = 0.0  # abstain when an out-of-scope prototype is this much closer than any entry
+    oos_margin: float = -0.01  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
 
 

@@ -1,0 +1,85 @@
+"""Store contract: the same tests against SQLite and, when one runs here, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core.db import session_factory
+from core.migrate import migrate
+from knowledge.errors import EntryNotFound, VersionConflict
+from knowledge.models import Entry, Status
+from knowledge.store import EntryStore
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def _postgres_url() -> Iterator[str]:
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = f"banshi_test_{uuid.uuid4().hex[:8]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN}: {type(exc).__name__}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[EntryStore]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        migrate(url)
+        yield EntryStore(session_factory(url))
+        return
+    gen = _postgres_url()
+    url = next(gen)
+    migrate(url)
+    try:
+        yield EntryStore(session_factory(url))
+    finally:
+        from core.db import engine_for
+
+        engine_for(url).dispose()
+        next(gen, None)
+
+
+def test_import_get_list_and_version_counter(store: EntryStore, seed_entries: list[Entry]) -> None:
+    assert store.count() == 0 and store.knowledge_version() == 0
+    assert store.import_entries(seed_entries[:5]) == 5
+    assert store.count() == 5 and store.knowledge_version() == 1
+    assert store.get(seed_entries[0].id) == seed_entries[0]
+    assert [e.id for e in store.published()] == sorted(e.id for e in seed_entries[:5])
+    with pytest.raises(EntryNotFound):
+        store.get("no-such-entry")
+
+
+def test_optimistic_locking_refuses_a_stale_save(store: EntryStore, seed_entries: list[Entry]) -> None:
+    store.import_entries(seed_entries[:1])
+    entry = seed_entries[0]
+    lock = store.lock_version(entry.id)
+    store.save(entry.model_copy(update={"fees": "不收费（甲）"}), lock, "editor-a")
+    with pytest.raises(VersionConflict):
+        store.save(entry.model_copy(update={"fees": "不收费（乙）"}), lock, "editor-b")
+    assert store.get(entry.id).fees == "不收费（甲）"
+
+
+def test_published_versions_are_kept(store: EntryStore, seed_entries: list[Entry]) -> None:
+    entry = seed_entries[0]
+    store.import_entries([entry])
+    v2 = entry.model_copy(update={"version": entry.version + 1, "phone": "0730-0000000"})
+    store.save(v2, store.lock_version(entry.id), "reviewer")
+    assert [v for v, _ in store.versions(entry.id)] == [entry.version, entry.version + 1]
+    draft = v2.model_copy(update={"status": Status.draft, "version": v2.version + 1})
+    store.save(draft, store.lock_version(entry.id), "editor")
+    assert len(store.versions(entry.id)) == 2
+    store.delete(entry.id)
+    assert store.count() == 0
