@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     rasa_timeout_s: float = Field(15.0, description="How long the web app waits for Rasa")
     search_top_k: int = Field(5, description="Default number of search results")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (hybrid search)")
-    dense_weight: float = Field(0.7, description="Weight of dense similarity in the hybrid score")
+    dense_weight: float = Field(0.8, description="Weight of dense similarity in the hybrid score")
     answer_threshold: float = Field(
         0.0, description="Hybrid confidence below which the engine abstains (0 = calibrated default)"
     )

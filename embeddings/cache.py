@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,14 @@ class CachedEncoder:
         return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._cached(texts, self.name, self.encoder.encode_passages)
+
+    def encode_questions(self, texts: list[str]) -> np.ndarray:
+        """Stored questions (similar questions, titles) encoded like queries: question-to-question
+        matching is symmetric, so both sides get the query treatment (e5's recommendation)."""
+        return self._cached(texts, self.name + "#query", self.encoder.encode_queries)
+
+    def _cached(self, texts: list[str], model: str, encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         keys = [text_key(t) for t in texts]
@@ -58,7 +67,7 @@ class CachedEncoder:
                     marks = ",".join("?" * len(chunk))
                     rows = self._db.execute(
                         f"SELECT key, vec FROM emb WHERE model=? AND key IN ({marks})",
-                        [self.name, *chunk],
+                        [model, *chunk],
                     ).fetchall()
                     for key, blob in rows:
                         found[key] = np.frombuffer(blob, dtype=np.float32)
@@ -66,14 +75,14 @@ class CachedEncoder:
         self.hits += len(texts) - len(todo)
         self.misses += len(todo)
         if todo:
-            fresh = self.encoder.encode_passages([texts[i] for i in todo])
+            fresh = encode([texts[i] for i in todo])
             for i, vec in zip(todo, fresh, strict=True):
                 found[keys[i]] = vec
             if self._db is not None:
                 with self._lock:
                     self._db.executemany(
                         "INSERT OR REPLACE INTO emb VALUES (?, ?, ?)",
-                        [(self.name, keys[i], fresh[j].tobytes()) for j, i in enumerate(todo)],
+                        [(model, keys[i], fresh[j].tobytes()) for j, i in enumerate(todo)],
                     )
                     self._db.commit()
         return np.stack([found[k] for k in keys]).astype(np.float32)

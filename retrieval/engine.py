@@ -12,6 +12,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from embeddings.cache import CachedEncoder
 from embeddings.index import VectorIndex
 from knowledge.models import Entry
@@ -23,12 +25,12 @@ Mode = Literal["bm25", "dense", "hybrid"]
 
 @dataclass(frozen=True)
 class EngineParams:
-    dense_weight: float = 0.7
+    dense_weight: float = 0.8
     dense_floor: float = 0.78  # cosine of unrelated Chinese text (maps to 0)
     dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1)
     answer_threshold: float = 0.4
     ambiguity_margin: float = 0.04
-    oos_margin: float = -0.01  # abstain when an out-of-scope prototype is this much closer than any entry
+    oos_margin: float = -0.02  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
 
 
@@ -89,13 +91,16 @@ class SearchEngine:
         """Examples of what the assistant must not answer, by category (see knowledge/out_of_scope.yml)."""
         index = VectorIndex(self.encoder.dim)
         index.add_many(
-            [(cat, self.encoder.encode_passages(list(texts))) for cat, texts in prototypes.items() if texts]
+            [(cat, self.encoder.encode_questions(list(texts))) for cat, texts in prototypes.items() if texts]
         )
         self._oos = index
 
     # -- building ------------------------------------------------------------------------------
     def _vectors(self, entry: Entry) -> Any:
-        return self.encoder.encode_passages(entry.search_texts())
+        questions = [t for t in entry.search_texts() if t != entry.summary]
+        return np.vstack(
+            [self.encoder.encode_questions(questions), self.encoder.encode_passages([entry.summary])]
+        )
 
     def _bm25_for(self, entries: dict[str, Entry]) -> Bm25Index:
         add_user_words(self.lexicon.terms())

@@ -20,6 +20,8 @@ from retrieval.engine import EngineParams, SearchEngine
 from retrieval.text import Lexicon
 
 log = logging.getLogger(__name__)
+# Bump when what is indexed per entry changes (Entry.search_texts): persisted indexes then rebuild.
+INDEX_RECIPE = "questions-as-queries-v1"
 
 
 def engine_params(settings: Settings) -> EngineParams:
@@ -60,7 +62,7 @@ class LiveSearch:
     def warm_up(self) -> None:
         version = self.store.knowledge_version()
         entries = self.store.published()
-        loaded = VectorIndex.load(self.settings.index_dir, self.engine.encoder.name, self.engine.encoder.dim)
+        loaded = VectorIndex.load(self.settings.index_dir, self._index_key(), self.engine.encoder.dim)
         if (
             loaded
             and loaded[1].knowledge_version == version
@@ -81,10 +83,13 @@ class LiveSearch:
         self.ready = True
         log.info("search index ready: %d entries, knowledge version %d", len(entries), version)
 
+    def _index_key(self) -> str:
+        return f"{self.engine.encoder.name}#{INDEX_RECIPE}"
+
     def save(self, version: int) -> None:
         index = self.engine.dense_index
         manifest = Manifest(
-            self.engine.encoder.name, self.engine.encoder.dim, version, index.entry_count, index.vector_count
+            self._index_key(), self.engine.encoder.dim, version, index.entry_count, index.vector_count
         )
         index.save(self.settings.index_dir, manifest)
 

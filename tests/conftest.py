@@ -14,7 +14,7 @@ from embeddings.encoders import load_encoder
 from knowledge.io import read_yaml_dir
 from knowledge.models import Entry
 from retrieval.engine import SearchEngine
-from retrieval.live import engine_params
+from retrieval.live import engine_params, load_out_of_scope
 from retrieval.text import Lexicon
 
 _real_connect = socket.socket.connect
@@ -50,6 +50,7 @@ def engine(seed_entries: list[Entry], shared_cache_dir: Path) -> SearchEngine:
     settings = Settings(data_dir=shared_cache_dir)
     encoder = CachedEncoder(load_encoder("e5-small-q4"), shared_cache_dir / "embeddings.sqlite")
     eng = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    eng.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
     eng.rebuild(seed_entries)
     return eng
 
