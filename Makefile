@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -53,3 +53,6 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+bench: setup
+	@$(PY) -m retrieval.bench --data $(DATA)
+

@@ -15,6 +15,8 @@ class Bm25Index:
         self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._lengths: list[int] = []
         self._idf: dict[str, float] = {}
+        self._arrays: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._len_arr = np.zeros(0, dtype=np.float32)
         self._avgdl = 1.0
 
     def build(self, docs: list[tuple[str, list[str]]]) -> None:
@@ -32,6 +34,14 @@ class Bm25Index:
             t: math.log(1 + (total - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()
         }
         self._len_arr = np.asarray(self._lengths, dtype=np.float32)
+        self._arrays = {
+            t: (
+                np.fromiter((d for d, _ in p), np.int64, len(p)),
+                np.fromiter((f for _, f in p), np.float32, len(p)),
+            )
+            for t, p in self._postings.items()
+        }
+        self._postings = defaultdict(list)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
@@ -48,15 +58,18 @@ class Bm25Index:
         total_idf = sum(self._idf.get(t, max_idf) for t in terms) or 1.0
         norm = self.k1 * (1 - self.b + self.b * self._len_arr / self._avgdl)
         for term in terms:
-            postings = self._postings.get(term)
-            if not postings:
+            arrays = self._arrays.get(term)
+            if arrays is None:
                 continue
             idf = self._idf[term]
-            docs = np.fromiter((p[0] for p in postings), dtype=np.int64, count=len(postings))
-            tfs = np.fromiter((p[1] for p in postings), dtype=np.float32, count=len(postings))
+            docs, tfs = arrays
             scores[docs] += idf * tfs * (self.k1 + 1) / (tfs + norm[docs])
             matched[docs] += idf
-        top = np.argsort(-scores)[:k]
+        if k < len(scores):
+            part = np.argpartition(-scores, k)[:k]
+            top = part[np.argsort(-scores[part])]
+        else:
+            top = np.argsort(-scores)
         return [
             (self.doc_ids[i], float(scores[i]), float(matched[i] / total_idf)) for i in top if scores[i] > 0
         ]

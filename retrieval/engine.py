@@ -32,6 +32,7 @@ class EngineParams:
     ambiguity_margin: float = 0.04
     oos_margin: float = -0.02  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
+    max_passage_chars: int = 300  # long summaries are cut for the dense index (cost grows with length)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class SearchEngine:
         self._write = threading.Lock()
         self.knowledge_version = 0
         self._oos = VectorIndex(encoder.dim)
+        self._tokens: dict[str, tuple[Entry, list[str]]] = {}
 
     def set_out_of_scope(self, prototypes: dict[str, list[str]]) -> None:
         """Examples of what the assistant must not answer, by category (see knowledge/out_of_scope.yml)."""
@@ -98,15 +100,21 @@ class SearchEngine:
     # -- building ------------------------------------------------------------------------------
     def _vectors(self, entry: Entry) -> Any:
         questions = [t for t in entry.search_texts() if t != entry.summary]
-        return np.vstack(
-            [self.encoder.encode_questions(questions), self.encoder.encode_passages([entry.summary])]
-        )
+        summary = entry.summary[: self.params.max_passage_chars]
+        return np.vstack([self.encoder.encode_questions(questions), self.encoder.encode_passages([summary])])
 
     def _bm25_for(self, entries: dict[str, Entry]) -> Bm25Index:
-        add_user_words(self.lexicon.terms())
-        add_user_words(t for e in entries.values() for t in [e.title, *e.aliases])
+        """BM25 over all entries; tokens are cached per entry, so only changed entries are re-cut."""
+        fresh = [e for e in entries.values() if self._tokens.get(e.id, (None,))[0] != e]
+        if fresh:
+            add_user_words(self.lexicon.terms())
+            add_user_words(t for e in fresh for t in [e.title, *e.aliases])
+        for e in fresh:
+            self._tokens[e.id] = (e, entry_tokens(e, self.lexicon))
+        for stale in set(self._tokens) - set(entries):
+            del self._tokens[stale]
         bm25 = Bm25Index()
-        bm25.build([(e.id, entry_tokens(e, self.lexicon)) for e in entries.values()])
+        bm25.build([(e.id, self._tokens[e.id][1]) for e in entries.values()])
         return bm25
 
     def rebuild(self, entries: list[Entry], dense: VectorIndex | None = None) -> None:

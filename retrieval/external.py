@@ -18,6 +18,7 @@ from core.settings import Settings, get_settings
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import write_jsonl
 from knowledge.models import Entry
+from ops.handoff_eval import MESSAGES, evaluate_handoff
 from retrieval.evaluate import MODES, print_table
 from retrieval.live import LiveSearch
 
@@ -92,7 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(entries)} entries indexed in {time.monotonic() - started:.1f}s; {len(pairs)} questions")
         results = {mode: score(live, pairs, mode) for mode in MODES}
     print_table(results, ["hit@1", "hit@5", "mrr"])
-    print("RESULT " + json.dumps({"gov_qa": results}, ensure_ascii=False))
+    out: dict[str, object] = {"gov_qa": results}
+    if (data / MESSAGES).exists():
+        handoff = evaluate_handoff(data)
+        print(
+            f"handoff triggers on {handoff['messages']} real citizen messages: 投诉/求助 → human offered "
+            f"{handoff['complaint_human_offered']}, 咨询 kept by the bot {handoff['consultation_kept_by_bot']}"
+        )
+        out["handoff"] = handoff
+    print("RESULT " + json.dumps(out, ensure_ascii=False))
     return 0
 
 

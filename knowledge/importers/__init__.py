@@ -1,0 +1,1 @@
+"""Importers that map other publishers' service-guide data onto our schema (through the import path)."""

@@ -1,0 +1,257 @@
+"""``make bench``: encoder throughput, search latency at three sizes, build/upsert time, memory.
+
+Writes docs/benchmarks.md. A benchmark, not a test: run it on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from core.settings import ROOT, Settings, get_settings
+from embeddings.cache import CachedEncoder
+from embeddings.encoders import load_encoder
+from embeddings.index import VectorIndex
+from knowledge.importers.guangdong import map_file
+from knowledge.io import read_yaml_dir
+from knowledge.models import Entry
+from knowledge.render import plain_text, speech
+from retrieval.bm25 import Bm25Index
+from retrieval.engine import SearchEngine, _Snapshot
+from retrieval.evaluate import load_questions
+from retrieval.live import engine_params, load_out_of_scope
+from retrieval.text import Lexicon
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{model}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def new_engine(settings: Settings, cache: Path) -> SearchEngine:
+    encoder = CachedEncoder(load_encoder(settings.embedding_model), cache)
+    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    engine.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
+    return engine
+
+
+def search_latency(engine: SearchEngine, queries: list[str], rounds: int = 1) -> list[float]:
+    """Per-query latency with query encoding included (the query cache is emptied each time)."""
+    times = []
+    for _ in range(rounds):
+        for q in queries:
+            engine.encoder._queries.clear()
+            t = time.perf_counter()
+            engine.search(q, k=5)
+            times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def synthetic_engine(engine: SearchEngine, n: int, rng: random.Random) -> SearchEngine:
+    """n synthetic entries: 3 random unit vectors each and Zipf-distributed token documents."""
+    base = next(iter(engine.entries.values()))
+    vocab = [f"词{i}" for i in range(30000)]
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    dense = VectorIndex(engine.encoder.dim)
+    gen = np.random.default_rng(7)
+    entries: dict[str, Entry] = {}
+    docs = []
+    batch = []
+    for i in range(n):
+        eid = f"syn-{i:06d}"
+        entries[eid] = base
+        docs.append((eid, rng.choices(vocab, weights, k=30)))
+        vecs = gen.standard_normal((3, engine.encoder.dim)).astype(np.float32)
+        batch.append((eid, vecs / np.linalg.norm(vecs, axis=1, keepdims=True)))
+        if len(batch) == 5000:
+            dense.add_many(batch)
+            batch = []
+    dense.add_many(batch)
+    for eid, e in engine.entries.items():  # keep the real ones searchable too
+        entries[eid] = e
+        dense.upsert(eid, engine._vectors(e))
+    bm25 = Bm25Index()
+    bm25.build(docs + [(eid, engine._tokens[eid][1]) for eid in engine.entries])
+    engine._snap = _Snapshot(entries, bm25, dense)
+    return engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--synthetic", type=int, default=100_000)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    rng = random.Random(1)
+    seed = read_yaml_dir(settings.knowledge_dir)
+    queries = [r["q"] for r in load_questions(ROOT / "knowledge" / "eval" / "dev.jsonl")]
+    rows: list[tuple[str, str]] = []
+    result: dict[str, object] = {}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = load_encoder(settings.embedding_model)
+        texts = [q for e in seed for q in e.similar_questions][:256]
+        t = time.perf_counter()
+        raw.encode_passages(texts)
+        throughput = len(texts) / (time.perf_counter() - t)
+        single = timed(lambda: raw.encode_queries([rng.choice(queries)]), 50)
+        rows.append(("encoder throughput (passages, batch)", f"{throughput:.0f} texts/s"))
+        rows.append(
+            ("encoder single-query latency p50 / p95", f"{pct(single, 0.5):.1f} / {pct(single, 0.95):.1f} ms")
+        )
+        result["encoder"] = {"texts_per_s": round(throughput), "query_p50_ms": round(pct(single, 0.5), 2)}
+
+        engine = new_engine(settings, Path(tmp) / "cache-seed.sqlite")
+        t = time.perf_counter()
+        engine.rebuild(seed)
+        rows.append(
+            (f"full build, {len(seed)} seed entries (empty cache)", f"{time.perf_counter() - t:.1f} s")
+        )
+        lat = search_latency(engine, queries)
+        rows.append(
+            (f"search p50 / p95, {len(seed)} entries", f"{pct(lat, 0.5):.1f} / {pct(lat, 0.95):.1f} ms")
+        )
+        result["search_seed"] = {"p50_ms": round(pct(lat, 0.5), 2), "p95_ms": round(pct(lat, 0.95), 2)}
+
+        def assist(q: str) -> None:
+            res = engine.search(q, k=3)
+            for c in res.candidates:
+                e = engine.entries[c.id]
+                plain_text(e)
+                speech(e)
+
+        assist_times: list[float] = []
+        for q in queries[:150]:
+            engine.encoder._queries.clear()
+            t = time.perf_counter()
+            assist(q)
+            assist_times.append((time.perf_counter() - t) * 1000)
+        rows.append(("agent phone assist (search + read-aloud) p95", f"{pct(assist_times, 0.95):.1f} ms"))
+        result["assist_p95_ms"] = round(pct(assist_times, 0.95), 2)
+
+        gd_path = Path(args.data) / "guangdong_service_guides.jsonl"
+        if gd_path.exists():
+            report = map_file(gd_path)
+            guides = report.mapped
+            engine = new_engine(settings, Path(tmp) / "cache-gd.sqlite")
+            t = time.perf_counter()
+            engine.rebuild(guides)
+            build = time.perf_counter() - t
+            lat = search_latency(engine, queries)
+            victim = guides[len(guides) // 2]
+            ups = []
+            for i in range(20):
+                changed = victim.model_copy(update={"summary": f"{victim.summary}（修订{i}）"})
+                t = time.perf_counter()
+                engine.upsert(changed)
+                ups.append((time.perf_counter() - t) * 1000)
+            rows.append(
+                ("Guangdong guides mapped / rejected", f"{len(guides)} / {sum(report.rejected.values())}")
+            )
+            rows.append((f"full build, {len(guides)} real guides (empty cache)", f"{build:.1f} s"))
+            rows.append(
+                (f"search p50 / p95, {len(guides)} entries", f"{pct(lat, 0.5):.1f} / {pct(lat, 0.95):.1f} ms")
+            )
+            rows.append(
+                (
+                    f"single-entry upsert p50 / p95, {len(guides)} entries",
+                    f"{pct(ups, 0.5):.0f} / {pct(ups, 0.95):.0f} ms",
+                )
+            )
+            result["guangdong"] = {
+                "entries": len(guides),
+                "build_s": round(build, 1),
+                "p50_ms": round(pct(lat, 0.5), 2),
+                "p95_ms": round(pct(lat, 0.95), 2),
+                "upsert_p95_ms": round(pct(ups, 0.95), 1),
+                "import_report": report.summary(),
+            }
+        else:
+            rows.append(("Guangdong guides", f"skipped: {gd_path} not found (pass DATA=<folder>)"))
+
+        engine = new_engine(settings, Path(tmp) / "cache-seed.sqlite")
+        engine.rebuild(seed)
+        t = time.perf_counter()
+        synthetic_engine(engine, args.synthetic, rng)
+        build = time.perf_counter() - t
+        lat = search_latency(engine, queries)
+        n = len(engine.entries)
+        rows.append((f"synthetic index build, {n} entries", f"{build:.1f} s"))
+        rows.append((f"search p50 / p95, {n} entries", f"{pct(lat, 0.5):.1f} / {pct(lat, 0.95):.1f} ms"))
+        result["synthetic"] = {
+            "entries": n,
+            "p50_ms": round(pct(lat, 0.5), 2),
+            "p95_ms": round(pct(lat, 0.95), 2),
+        }
+        rows.append(("peak memory (RSS)", f"{peak_mb():.0f} MB"))
+        result["peak_mb"] = round(peak_mb())
+
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    gd = result.get("guangdong")
+    gd_report = gd.get("import_report", "") if isinstance(gd, dict) else ""
+    doc = f"""# Benchmarks
+
+Produced by `make bench` (`python -m retrieval.bench --data {args.data}`) on
+{time.strftime("%Y-%m-%d %H:%M")} — {machine()}; encoder `{settings.embedding_model}`.
+Latencies include query encoding (the query cache is emptied before each search); queries are the
+{len(queries)} questions of `knowledge/eval/dev.jsonl`.
+
+| measure | value |
+|---|---|
+{table}
+
+Targets (issue 4, 2 cores): search p95 ≤ 25 ms at 2,262 entries and ≤ 60 ms at 100,000;
+single-entry upsert ≤ 200 ms; phone assist p95 ≤ 300 ms (issue 7).
+
+Guangdong import report:
+
+```
+{gd_report}
+```
+"""
+    Path(args.out).write_text(doc, encoding="utf-8")
+    print(doc)
+    print("RESULT " + json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
