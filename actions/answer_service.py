@@ -73,4 +73,5 @@ class ActionAnswerService(Action):
             ]
         e = grounding.entry(result.candidates[0].id)
         assert e is not None
+        grounding.record_if_unsure(tracker, result)
         return [candidates, *answer(dispatcher, tracker, e, parts)]

@@ -112,10 +112,34 @@ def previous_question(tracker: Tracker) -> str:
     return texts[-1] if texts else ""
 
 
+# Messages that are not questions about a service: a handoff gap records the question before them.
+NOT_QUESTIONS = frozenset(
+    {
+        "request_human", "complain", "feedback_positive", "feedback_negative", "greet", "goodbye", "thank",
+        "affirm", "deny", "unsure", "not_this", "bot_challenge", "choose_service", "choose_option",
+    }
+)  # fmt: skip
+
+
+def last_question(tracker: Tracker) -> str:
+    """The citizen's last typed question (what a conversation handed to a person was about)."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    for n, event in enumerate(reversed(users)):
+        text = event.get("text") or ""
+        parsed = event.get("parse_data") or (tracker.latest_message if n == 0 else {})
+        intent = (parsed.get("intent") or {}).get("name")
+        if text and not text.startswith("/") and intent not in NOT_QUESTIONS:
+            return str(text)
+    return ""
+
+
 def record_gap(tracker: Tracker, reason: str, result: SearchResult | None = None) -> None:
     top = result.candidates[0] if result and result.candidates else None
+    top_entry = top.id if top else None
     if reason == "unhelpful":
         question = previous_question(tracker)
+    elif reason == "handoff":
+        question, top_entry = last_question(tracker), tracker.get_slot("current_service")
     else:
         question = user_text(tracker) or (result.query if result else "")
     if not question:
@@ -126,10 +150,17 @@ def record_gap(tracker: Tracker, reason: str, result: SearchResult | None = None
                 sender_id=tracker.sender_id,
                 question=mask_pii(question)[:500],
                 reason=reason,
-                top_entry=top.id if top else None,
+                top_entry=top_entry,
                 score=top.score if top else None,
             )
         )
+
+
+def record_if_unsure(tracker: Tracker, result: SearchResult) -> None:
+    """An answer given with low confidence (below GAP_LOW_CONFIDENCE) is a gap for editors."""
+    top = result.candidates[0] if result.candidates else None
+    if top is not None and top.score < get_settings().gap_low_confidence:
+        record_gap(tracker, "low_confidence", result)
 
 
 def candidates_slot(result: SearchResult) -> list[dict[str, Any]]:

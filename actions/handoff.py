@@ -9,9 +9,10 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import grounding
 from actions.runtime import sessions
+from core.accounts import agent_availability
 from core.db import HandoffRow
-from core.hours import within_hours
 from core.pii import mask_pii
 from core.settings import get_settings
 
@@ -43,7 +44,8 @@ def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
 
 def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     settings = get_settings()
-    online = within_hours(settings.agent_hours)
+    availability = agent_availability(settings, sessions())
+    online = availability == "available"
     slots = {
         k: v for k, v in tracker.slots.items() if v not in (None, [], {}, "") and k not in ("requested_slot",)
     }
@@ -60,6 +62,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
         s.add(ticket)
         s.flush()
         ticket_id = ticket.id
+    grounding.record_gap(tracker, "handoff")  # what the citizen asked is a gap for editors
     payload: dict[str, Any] = {"type": "handoff", "ticket_id": ticket_id, "reason": reason}
     if online:
         dispatcher.utter_message(
@@ -68,9 +71,14 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
         )
         payload["status"] = "waiting"
     else:
+        why = (
+            f"现在不在人工客服在线时间（{settings.agent_hours}）"
+            if availability == "outside_hours"
+            else "现在人工客服都不在线"
+        )
         dispatcher.utter_message(
-            text=f"现在不在人工客服在线时间（{settings.agent_hours}）。您可以留下问题和回拨电话，"
-            f"工作人员会在下一个工作日内回电；紧急事项请拨打{settings.hotline}热线（7×24小时）。"
+            text=f"{why}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
+            f"紧急事项请拨打{settings.hotline}热线（7×24小时）。"
         )
         payload["status"] = "offline"
         payload["leave_message"] = True

@@ -93,6 +93,23 @@ class HandoffRow(Base):
     resolution: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class UserRow(Base):
+    """A staff account (agent, editor, reviewer, admin); citizens never log in."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # agent | editor | reviewer | admin
+    # Bumped on logout and password change: every session cookie issued before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the agent console last polled the queue (UTC); agents count as online for a while after.
+    last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class FeedbackRow(Base):
@@ -106,6 +123,8 @@ class FeedbackRow(Base):
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # answer: 有用 (1) / 没用 (0) on one answer; conversation: 1–5 on a whole conversation
+    kind: Mapped[str] = mapped_column(String(20), default="answer", server_default="answer")
 
 
 class GapRow(Base):
@@ -119,6 +138,61 @@ class GapRow(Base):
     top_entry: Mapped[str | None] = mapped_column(String(80), nullable=True)
     score: Mapped[float | None] = mapped_column(nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # open | dismissed | resolved (added to an entry by an editor); set by the knowledge editor
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open", index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    resolved_entry: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+# -- knowledge editor: working copies and the audit log (migration 0003) ------------------------
+
+
+class EntryDraftRow(Base):
+    """The editors' working copy of an entry, kept apart from the live row in ``entries`` so the
+    published version keeps serving citizens until the working copy is published.
+
+    One row per entry id, never deleted: ``lock_version`` only grows, so a stale editor can always
+    be told (optimistic locking), even after the working copy was published or discarded.
+    """
+
+    __tablename__ = "entry_drafts"
+    entry_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: no pending change
+    state: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)  # draft | review
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")  # the reviewer's last send-back comment
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(80), default="system")
+
+
+class AuditRow(Base):
+    """Who did what to which entry, when. Append-only: the ORM refuses updates and deletes and the
+    database has triggers that refuse them too (migration 0003)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(40))
+    entry_id: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AppendOnlyError(RuntimeError):
+    """Someone tried to change or delete an audit log record."""
+
+
+def _refuse_audit_change(_mapper: Any, _connection: Any, target: AuditRow) -> None:
+    raise AppendOnlyError(f"audit log record {target.id} cannot be changed or deleted")
+
+
+event.listen(AuditRow, "before_update", _refuse_audit_change)
+event.listen(AuditRow, "before_delete", _refuse_audit_change)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

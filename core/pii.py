@@ -32,3 +32,22 @@ def mask_pii(text: str) -> str:
     text = _ID_CARD.sub(_mask_id, text)
     text = _MOBILE.sub(_mask_mobile, text)
     return _BANK_CARD.sub(_mask_bank, text)
+
+
+def mask_phone(phone: str) -> str:
+    """A callback number as shown in views: the first 3 and last 4 digits (e.g. ``138****5678``)."""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) < 8:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_data(value: object) -> object:
+    """``mask_pii`` applied to every string inside lists and dicts (JSON-like data)."""
+    if isinstance(value, str):
+        return mask_pii(value)
+    if isinstance(value, list):
+        return [mask_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_data(v) for k, v in value.items()}
+    return value

@@ -54,10 +54,25 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(500, description="Longest chat message accepted")
     chat_rate_limit: str = Field("20/60", description="Chat requests per client: count/seconds")
     session_secret: str = Field("dev-session-secret", description="Signs login sessions")
+    session_max_age_s: int = Field(
+        43200, description="How long a staff login lasts, in seconds (one shift: 12 hours)"
+    )
+    login_throttle: str = Field(
+        "5/300", description="Failed logins allowed per username and client before a pause: count/seconds"
+    )
     demo_password: str = Field("demo1234", description="Password of the demo accounts (local mode)")
     hotline: str = Field("12345", description="Hotline number shown in every fallback message")
     handoff_sla_s: int = Field(180, description="Waiting time after which a ticket is highlighted")
     agent_hours: str = Field("00:00-24:00", description="When agents are online, HH:MM-HH:MM")
+    agent_presence_s: int = Field(
+        90, description="An agent counts as online this long after the console last polled the queue"
+    )
+    gap_low_confidence: float = Field(
+        0.55, description="Answers with a hybrid confidence below this are recorded as gaps for editors"
+    )
+    gap_cluster_similarity: float = Field(
+        0.91, description="Cosine similarity at which unanswered questions are grouped (gap mining)"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_local(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,47 @@ class VersionConflict(KnowledgeError):
             f"entry '{entry_id}' was changed by someone else (you edited version {expected}, "
             f"it is now {actual})"
         )
+
+
+# -- the knowledge editor's workflow (knowledge/workflow.py) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str  # dotted path into the entry, e.g. materials.0.name; "(entry)" for the whole entry
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class EntryInvalid(KnowledgeError):
+    """An entry sent by an editor is invalid; every problem names its field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+class EntryExists(KnowledgeError):
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"条目「{entry_id}」已存在")
+
+
+class InvalidTransition(KnowledgeError):
+    """The workflow does not allow this action in the entry's current state."""
+
+    def __init__(self, entry_id: str, message: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(message)
+
+
+class DraftConflict(VersionConflict):
+    """Optimistic locking in the editor: carries the other editor's working copy to show the user."""
+
+    def __init__(
+        self, entry_id: str, expected: int, actual: int, current: dict[str, Any] | None, updated_by: str
+    ) -> None:
+        super().__init__(entry_id, expected, actual)
+        self.current, self.updated_by = current, updated_by

@@ -60,6 +60,7 @@ class EntryStore:
             return row.value if row else 0
 
     def versions(self, entry_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """Every published version of the entry, oldest first, as ``(version, data)``."""
         with self._sessions() as s:
             rows = s.scalars(
                 select(EntryVersionRow)
@@ -74,9 +75,9 @@ class EntryStore:
         count = 0
         with self._sessions.begin() as s:
             for entry in entries:
-                self._put(s, entry, author)
+                self.put(s, entry, author)
                 count += 1
-            self._bump(s)
+            self.bump(s)
         return count
 
     def save(self, entry: Entry, expected_lock: int | None, author: str) -> Entry:
@@ -86,8 +87,8 @@ class EntryStore:
             actual = row.lock_version if row else 0
             if (expected_lock or 0) != actual:
                 raise VersionConflict(entry.id, expected_lock or 0, actual)
-            self._put(s, entry, author)
-            self._bump(s)
+            self.put(s, entry, author)
+            self.bump(s)
         return entry
 
     def delete(self, entry_id: str) -> None:
@@ -96,9 +97,11 @@ class EntryStore:
             if row is None:
                 raise EntryNotFound(entry_id)
             s.delete(row)
-            self._bump(s)
+            self.bump(s)
 
-    def _put(self, s: Session, entry: Entry, author: str) -> None:
+    # -- building blocks for callers that write more in the same transaction (knowledge.workflow) --
+    def put(self, s: Session, entry: Entry, author: str) -> None:
+        """Write ``entry`` as the live row in session ``s``; a published entry's version is kept."""
         data = entry.model_dump(mode="json")
         row = s.get(EntryRow, entry.id)
         if row is None:
@@ -117,7 +120,8 @@ class EntryStore:
                 s.add(EntryVersionRow(entry_id=entry.id, version=entry.version, data=data, author=author))
 
     @staticmethod
-    def _bump(s: Session) -> None:
+    def bump(s: Session) -> None:
+        """Move the knowledge version on: every process's search index follows within seconds."""
         meta = s.get(MetaRow, KNOWLEDGE_VERSION, with_for_update=True)
         if meta is None:
             s.add(MetaRow(key=KNOWLEDGE_VERSION, value=1))

@@ -7,11 +7,20 @@ import sys
 import time
 from types import FrameType
 
-from core.settings import get_settings
+from core.accounts import DEMO_ACCOUNTS, ROLE_TITLES
+from core.settings import Settings, get_settings
 from knowledge.cli import main as knowledge_cli
 from ops.supervisor import Supervisor, children
 from ops.train import ensure_model
 from retrieval.live import LiveSearch
+
+
+def demo_accounts_text(settings: Settings) -> str:
+    """The demo logins (local mode only; the web app creates them at start-up)."""
+    if settings.environment != "local":
+        return ""
+    names = " · ".join(f"{name}（{ROLE_TITLES[role]}）" for name, role in DEMO_ACCOUNTS)
+    return f"\n    demo accounts       {names}\n                        password: {settings.demo_password} (DEMO_PASSWORD)"
 
 
 def main() -> int:
@@ -45,10 +54,11 @@ def main() -> int:
         f"""
 ==> 办事e点通 is up ({time.monotonic() - started:.0f}s)
     citizen demo page   {base}/
+    agent console       {base}/agent
     API docs (OpenAPI)  {base}/docs
     health              {base}/healthz
     Rasa (loopback)     {settings.rasa_url}  (token required)
-    action server       {settings.action_server_url}
+    action server       {settings.action_server_url}{demo_accounts_text(settings)}
 Press Ctrl-C to stop.""",
         flush=True,
     )

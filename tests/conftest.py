@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from core.settings import ROOT, Settings
 from embeddings.cache import CachedEncoder
@@ -14,8 +16,10 @@ from embeddings.encoders import load_encoder
 from knowledge.io import read_yaml_dir
 from knowledge.models import Entry
 from retrieval.engine import SearchEngine
-from retrieval.live import engine_params, load_out_of_scope
+from retrieval.live import LiveSearch, engine_params, load_out_of_scope
 from retrieval.text import Lexicon
+from tests.staff import StubRasa, client_for
+from web.app import create_app
 
 _real_connect = socket.socket.connect
 
@@ -59,3 +63,25 @@ def engine(seed_entries: list[Entry], shared_cache_dir: Path) -> SearchEngine:
 def settings(tmp_path: Path, shared_cache_dir: Path) -> Iterator[Settings]:
     """Settings pointing at a fresh SQLite database in a temp folder."""
     yield Settings(database_url=f"sqlite:///{tmp_path / 'test.db'}", data_dir=tmp_path)
+
+
+@pytest.fixture
+def rasa() -> StubRasa:
+    return StubRasa()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: SearchEngine, rasa: StubRasa) -> Iterator[FastAPI]:
+    """The real web app on a fresh SQLite database, the real engine, Rasa stubbed; lifespan running
+    (migrations, demo accounts)."""
+    settings = settings.model_copy(update={"reload_interval_s": 3600.0})
+    live = LiveSearch(settings, engine=engine)
+    live.ready = True
+    application = create_app(settings=settings, live=live, rasa=rasa)  # type: ignore[arg-type]
+    with TestClient(application):
+        yield application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> TestClient:
+    return client_for(app)

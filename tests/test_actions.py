@@ -16,6 +16,7 @@ from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff
 from actions.next_candidates import ActionNextCandidates
 from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
+from core.accounts import AccountStore
 from core.db import HandoffRow, session_factory
 from core.migrate import migrate
 from core.settings import Settings
@@ -139,6 +140,28 @@ def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Setti
     assert ticket.reason == "complaint" and ticket.current_service == "passport"
     assert ticket.candidates == [{"id": "passport"}]
     assert "13812345678" not in str(ticket.transcript) and "138****5678" in str(ticket.transcript)
+
+
+def test_handoff_waits_for_an_agent_whose_console_is_open(live: LiveSearch, settings: Settings) -> None:
+    accounts = AccountStore(session_factory(settings.database_url))
+    accounts.touch(accounts.create("agent-on-duty", "password-123", "agent").id)  # the console polls
+    _, messages = run(ActionHandoff(), tracker("转人工", "request_human"))
+    assert "正在为您转接" in messages[0]["text"]
+    assert messages[-1]["custom"]["status"] == "waiting"
+    with session_factory(settings.database_url)() as s:
+        assert s.query(HandoffRow).one().status == "waiting"
+
+
+def test_handoff_takes_a_message_when_no_agent_is_online(live: LiveSearch, settings: Settings) -> None:
+    accounts = AccountStore(session_factory(settings.database_url))
+    accounts.create("agent-at-lunch", "password-123", "agent")  # has an account, console closed
+    accounts.touch(accounts.create("editor-busy", "password-123", "editor").id)  # editors do not count
+    events, messages = run(ActionHandoff(), tracker("转人工", "request_human"))
+    assert any(e.get("event") == "pause" for e in events)
+    assert "现在人工客服都不在线" in messages[0]["text"] and "12345" in messages[0]["text"]
+    assert messages[-1]["custom"]["status"] == "offline" and messages[-1]["custom"]["leave_message"] is True
+    with session_factory(settings.database_url)() as s:
+        assert s.query(HandoffRow).one().status == "offline"
 
 
 def test_not_this_offers_the_other_candidates(live: LiveSearch) -> None:

@@ -17,11 +17,33 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings, get_settings
+from knowledge.gaps import GapMiner
+from knowledge.workflow import Workflow
 from retrieval.live import LiveSearch
+from web import editor_errors
+from web.auth import Auth
 from web.conversations import Conversations
+from web.handoffs import HandoffError, HandoffQueue
 from web.rasa import RasaClient
 from web.ratelimit import RateLimiter
-from web.routes import chat, feedback, guide, health, search
+from web.routes import (
+    agent,
+    assist,
+    audit,
+    auth,
+    chat,
+    editor,
+    entries,
+    entry_transfer,
+    entry_workflow,
+    feedback,
+    gaps,
+    guide,
+    handoffs,
+    health,
+    search,
+    stats,
+)
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -46,6 +68,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(settings.database_url)
+        if settings.environment == "local":
+            created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
+            if created:
+                log.info("demo accounts created (local mode): %s", ", ".join(created))
         if not app.state.live.ready:
             app.state.live.warm_up()
         app.state.live.start()
@@ -62,8 +88,13 @@ def create_app(
     app.state.settings = settings
     app.state.live = live or LiveSearch(settings)
     app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
-    app.state.conversations = Conversations(session_factory(settings.database_url))
+    sessions = session_factory(settings.database_url)
+    app.state.conversations = Conversations(sessions)
+    app.state.handoffs = HandoffQueue(sessions, app.state.conversations)
+    app.state.auth = Auth(settings, sessions)
     app.state.limiter = RateLimiter(settings.chat_rate_limit)
+    app.state.workflow = Workflow(sessions)  # the knowledge editor
+    app.state.gaps = GapMiner(sessions)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -76,11 +107,28 @@ def create_app(
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(HandoffError)
+    async def _handoff(_: Request, exc: HandoffError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "ticket_id": exc.ticket_id}, status_code=exc.status_code)
+
     app.include_router(chat.router)
     app.include_router(search.router)
     app.include_router(health.router)
     app.include_router(feedback.router)
     app.include_router(guide.router)
+    app.include_router(auth.router)
+    app.include_router(handoffs.router)
+    app.include_router(assist.router)
+    app.include_router(agent.router)
+    # knowledge editor; import/export before entries so that /api/entries/export is not an entry id
+    editor_errors.install(app)
+    app.include_router(entry_transfer.router)
+    app.include_router(entries.router)
+    app.include_router(entry_workflow.router)
+    app.include_router(gaps.router)
+    app.include_router(stats.router)
+    app.include_router(audit.router)
+    app.include_router(editor.router)
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -25,7 +25,8 @@ class RasaClient:
         data = r.json()
         return data if isinstance(data, list) else []
 
-    async def add_event(self, sender_id: str, event: dict[str, Any]) -> None:
+    async def add_event(self, sender_id: str, event: dict[str, Any] | list[dict[str, Any]]) -> None:
+        """Append one event (or several, in order) to the conversation's tracker."""
         try:
             r = await self._client.post(
                 f"/conversations/{sender_id}/tracker/events",
@@ -37,7 +38,13 @@ class RasaClient:
             raise RasaUnavailable(str(exc) or type(exc).__name__) from exc
 
     async def resume(self, sender_id: str) -> None:
-        await self.add_event(sender_id, {"event": "resume"})
+        """Hand a paused conversation back to the bot (after a human takeover).
+
+        The handoff action paused the conversation before Rasa could predict ``action_listen``; without
+        that listen the next message follows ``action_handoff`` directly, the rules do not match, and the
+        fallback's rewind hands the citizen straight back to a human.
+        """
+        await self.add_event(sender_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
 
     async def healthy(self) -> bool:
         try:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
+
+from web.handoffs import RESOLUTIONS, Resolution
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
 
@@ -44,3 +47,132 @@ class MessagesResponse(BaseModel):
     messages: list[dict[str, Any]]
     cursor: int
     handoff: bool
+
+
+# -- staff accounts (web/routes/auth.py) --------------------------------------------------------
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class UserPublic(BaseModel):
+    username: str
+    role: str = Field(description="agent | editor | reviewer | admin")
+    role_title: str
+
+
+class SessionPublic(BaseModel):
+    user: UserPublic
+    csrf_token: str = Field(description="send it back as the X-CSRF-Token header on every POST")
+
+
+# -- handoff tickets (web/routes/handoffs.py) ---------------------------------------------------
+
+
+class TicketPublic(BaseModel):
+    id: int
+    sender_id: str
+    status: str = Field(description="waiting | active | left-message | offline | closed")
+    status_title: str
+    reason: str = Field(
+        description="explicit | complaint | negative_feedback | not_understood | left_message"
+    )
+    current_service: str | None
+    current_service_title: str | None
+    slots: dict[str, Any]
+    candidates: list[Any]
+    transcript: list[dict[str, Any]] = Field(description="the conversation handed over (masked)")
+    waiting_seconds: int = Field(description="how long the citizen waited (until claimed)")
+    over_sla: bool = Field(description="still waiting longer than HANDOFF_SLA_S")
+    claimed_by: str | None
+    callback_phone: str | None = Field(description="callback number left by the citizen, masked")
+    resolution: str | None
+    created_at: dt.datetime
+    claimed_at: dt.datetime | None
+    closed_at: dt.datetime | None
+
+
+class TicketsPublic(BaseModel):
+    data: list[TicketPublic]
+    count: int
+    sla_seconds: int = Field(description="HANDOFF_SLA_S: waiting time after which a ticket is highlighted")
+
+
+class HistoryItem(BaseModel):
+    id: int | None = Field(description="chat message id (cursor); null for the transcript handed over")
+    role: str = Field(description="user | bot | agent | system")
+    text: str
+    at: dt.datetime | None
+    agent: str | None = None
+
+
+class TicketDetail(TicketPublic):
+    history: list[HistoryItem]
+    callback_phone_full: str | None = Field(
+        None, description="the full callback number, only for the agent holding the ticket"
+    )
+
+
+class ClosedTicket(TicketPublic):
+    bot_resumed: bool = Field(
+        description="false when Rasa could not be reached (the ticket is closed anyway)"
+    )
+
+
+class ReplyRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return value.strip()
+
+
+class CloseRequest(BaseModel):
+    resolution: Resolution = Field(
+        description="resolution category: " + " · ".join(f"{k} {v}" for k, v in RESOLUTIONS.items())
+    )
+
+
+class SentMessage(BaseModel):
+    message: dict[str, Any] = Field(description="the stored agent message, with its cursor id")
+
+
+# -- suggested answers and phone assist (web/routes/assist.py) ----------------------------------
+
+
+class AssistRequest(BaseModel):
+    text: str = Field(min_length=1, description="what the caller (or citizen) said")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text must not be empty")
+        return value.strip()
+
+
+class SituationQuestion(BaseModel):
+    id: str
+    question: str = Field(description="ask the caller; the answer decides which materials apply")
+    options: list[str]
+
+
+class Suggestion(BaseModel):
+    id: str
+    title: str
+    score: float
+    text: str = Field(description="the 一次性告知 as plain text, ready to send")
+    speech: str = Field(description="the read-aloud version for the phone")
+    situations: list[SituationQuestion]
+    guide_url: str
+
+
+class AssistResponse(BaseModel):
+    query: str
+    answerable: bool = Field(description="the engine is confident in the first result")
+    results: list[Suggestion]

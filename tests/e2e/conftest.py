@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,16 +12,29 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.settings import Settings
+from core.settings import ROOT, Settings
 from knowledge.cli import main as knowledge_cli
 from ops.supervisor import Supervisor, children
 from ops.train import MODEL
+from retrieval.live import LiveSearch
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def seed_embedding_cache(data_dir: Path, source: Path = ROOT / "var" / "embeddings.sqlite") -> None:
+    """Start from the local embedding cache when there is one. It is keyed by model and text hash, so
+    only the speed changes: the processes index the seed entries without re-encoding them."""
+    if not source.exists():
+        return
+    with (
+        contextlib.closing(sqlite3.connect(str(source), timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(str(data_dir / "embeddings.sqlite"))) as dst,
+    ):
+        src.backup(dst)
 
 
 @dataclass
@@ -48,7 +63,11 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         "CHAT_RATE_LIMIT": "1000/60",
     }
     settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+    seed_embedding_cache(tmp)
     assert knowledge_cli(["--database-url", settings.database_url, "seed"]) == 0
+    # Build the search index once, here: the action server and the web app then load it instead of
+    # both encoding every entry at the same time (minutes on a 2-core runner).
+    LiveSearch(settings).warm_up()
     sup = Supervisor(children(settings, MODEL, tmp / "logs"), tmp / "logs", env=env)
     sup.start()
     try:

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import System
+from tests.staff import open_console
 
 pytestmark = pytest.mark.integration
 
@@ -54,6 +55,8 @@ def test_follow_ups_stay_on_the_same_service(system: System) -> None:
 
 def test_request_human_hands_off_and_pauses_the_bot(system: System) -> None:
     sender = f"t-{uuid.uuid4().hex[:8]}"
+    with system.client() as agent:
+        open_console(agent, password=system.settings.demo_password)  # an agent is online
     reply = _chat(system, sender, "转人工")
     assert reply["handoff"] is True
     later = _chat(system, sender, "还在吗")

@@ -56,5 +56,12 @@ async def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, b
 @router.post("/rating")
 async def rating(body: ConversationRating, request: Request) -> dict[str, bool]:
     with request.app.state.conversations.sessions.begin() as s:
-        s.add(FeedbackRow(sender_id=body.sender_id, rating=body.score, comment=mask_pii(body.comment)))
+        s.add(
+            FeedbackRow(
+                sender_id=body.sender_id,
+                rating=body.score,
+                comment=mask_pii(body.comment),
+                kind="conversation",
+            )
+        )
     return {"ok": True}

@@ -7,8 +7,12 @@ import io
 import qrcode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from knowledge.errors import EntryNotFound
+from knowledge.models import Entry, Status
 from knowledge.render import html_page
+from retrieval.live import LiveSearch
 from web.deps import LiveDep
 
 router = APIRouter(tags=["guide"])
@@ -21,18 +25,29 @@ async def index(request: Request) -> FileResponse:
     return FileResponse(STATIC / "index.html")
 
 
-@router.get("/guide/{entry_id}", response_class=HTMLResponse)
-async def guide(entry_id: str, live: LiveDep) -> HTMLResponse:
+def _published(live: LiveSearch, entry_id: str) -> Entry:
+    """The entry as searched; one published seconds ago (the index follows the store every
+    RELOAD_INTERVAL_S, and the action server may already link to it) is read from the store."""
     entry = live.engine.entries.get(entry_id)
     if entry is None:
+        try:
+            entry = live.store.get(entry_id)
+        except EntryNotFound:
+            entry = None
+    if entry is None or entry.status is not Status.published:
         raise HTTPException(404, f"没有找到办事指南“{entry_id}”")
+    return entry
+
+
+@router.get("/guide/{entry_id}", response_class=HTMLResponse)
+async def guide(entry_id: str, live: LiveDep) -> HTMLResponse:
+    entry = await run_in_threadpool(_published, live, entry_id)
     return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png"))
 
 
 @router.get("/guide/{entry_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
 async def guide_qr(entry_id: str, live: LiveDep, request: Request) -> Response:
-    if entry_id not in live.engine.entries:
-        raise HTTPException(404, f"没有找到办事指南“{entry_id}”")
+    await run_in_threadpool(_published, live, entry_id)
     img = qrcode.make(str(request.url_for("guide", entry_id=entry_id)))
     buf = io.BytesIO()
     img.save(buf, format="PNG")

@@ -23,6 +23,7 @@
   const BACKOFF_MIN = 1000;
   const BACKOFF_MAX = 30000;
   const MAX_CHARS = 500;
+  const BURST_MS = 4000;    // messages arriving this close together are read as one reply
   const POPULAR = ['企业开办怎么办理', '新生儿出生要办什么', '公租房谁能申请',
     '身份证丢了怎么补办', '公积金怎么提取', '政务服务中心在哪里'];
   const RATINGS = [[5, '非常满意'], [4, '满意'], [3, '一般'], [2, '不满意'], [1, '非常不满意']];
@@ -53,7 +54,8 @@
     greeted: false,
     es: null, sseOpen: false, sseDisabled: false, sseEverOpened: false, sseFailures: 0,
     backoff: BACKOFF_MIN, reconnectTimer: 0, pollTimer: 0,
-    unread: 0, lastFocus: null
+    unread: 0, lastFocus: null,
+    burst: null, burstAt: 0 // first message of the reply being shown (see reveal)
   };
   const ui = {};
 
@@ -221,9 +223,15 @@
   function buildComposer() {
     ui.input = el('textarea', {
       id: 'banshi-input', className: 'banshi-input', rows: '2',
-      placeholder: '请输入您要办的事，如：身份证丢了怎么补办', 'aria-describedby': 'banshi-hint',
-      onkeydown: onInputKey
+      'aria-describedby': 'banshi-hint', onkeydown: onInputKey
     });
+    // the example does not fit on one line of a phone: a short prompt there
+    const phone = window.matchMedia ? window.matchMedia('(max-width: 479.98px)') : null;
+    const placeholder = function () {
+      ui.input.placeholder = phone && phone.matches ? '请输入您要办的事' : '请输入您要办的事，如：身份证丢了怎么补办';
+    };
+    placeholder();
+    if (phone && phone.addEventListener) phone.addEventListener('change', placeholder);
     ui.send = el('button', { id: 'banshi-send', type: 'submit', className: 'banshi-btn banshi-primary', text: '发送' });
     ui.human = el('button', {
       id: 'banshi-human', type: 'button', className: 'banshi-btn banshi-secondary',
@@ -272,8 +280,8 @@
     setUnread(0);
     startStream();
     state.historyReady.then(function () {
-      if (!state.greeted && !ui.log.querySelector('.banshi-msg')) greet();
-      scrollToEnd();
+      if (!state.greeted && !ui.log.querySelector('.banshi-msg')) greet(); // shown from its top
+      else { state.burst = null; scrollToEnd(); }
     });
     ui.input.focus();
   }
@@ -336,10 +344,21 @@
     }, [el('span', { className: role === 'agent' ? 'banshi-who' : 'banshi-who banshi-sr', text: labels[role] + '：' })]
       .concat(children));
     ui.log.appendChild(msg);
-    // a tall message (card) is shown from its top; anything else scrolls to the end
-    if (msg.offsetHeight > ui.log.clientHeight) ui.log.scrollTop = msg.offsetTop - 8;
-    else scrollToEnd();
+    reveal(msg, role);
     return msg;
+  }
+
+  /**
+   * Scroll for a new message. The citizen's own message shows the end. A reply often comes as a
+   * burst (card + question + quick replies): it is shown from the top of its first message, so a
+   * long answer is read from its title; the end when the whole burst fits.
+   */
+  function reveal(msg, role) {
+    const now = Date.now();
+    if (role === 'user') state.burst = null;
+    else if (!state.burst || now - state.burstAt > BURST_MS) { state.burst = msg; state.burstAt = now; }
+    if (!state.burst) { scrollToEnd(); return; }
+    ui.log.scrollTop = Math.min(state.burst.offsetTop - 8, ui.log.scrollHeight - ui.log.clientHeight);
   }
 
   function bubble(text) { return el('div', { className: 'banshi-bubble' }, [richText(text)]); }

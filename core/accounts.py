@@ -1,0 +1,193 @@
+"""Staff accounts: argon2 password hashes, roles, demo accounts and agent presence.
+
+Used by the web app (login, role checks) and by the action server (are agents online?). Citizens never
+have an account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import UserRow, utcnow
+from core.hours import within_hours
+from core.settings import Settings
+
+Role = Literal["agent", "editor", "reviewer", "admin"]
+ROLES: tuple[Role, ...] = ("agent", "editor", "reviewer", "admin")
+ROLE_TITLES: dict[str, str] = {"agent": "坐席", "editor": "编辑", "reviewer": "审核员", "admin": "管理员"}
+TICKET_ROLES: tuple[Role, ...] = ("agent", "admin")  # who takes over handed-off conversations
+DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
+    ("agent1", "agent"),
+    ("editor1", "editor"),
+    ("reviewer1", "reviewer"),
+    ("admin", "admin"),
+)
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,40}$"
+TOUCH_EVERY_S = 15.0  # write last_seen at most this often per account (the console polls every 2 s)
+
+Availability = Literal["available", "outside_hours", "no_agent_online"]
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A logged-in staff member, as the routes see it (never the password hash)."""
+
+    id: int
+    username: str
+    role: Role
+    session_version: int
+
+    @property
+    def role_title(self) -> str:
+        return ROLE_TITLES[self.role]
+
+
+def _account(row: UserRow) -> Account:
+    return Account(row.id, row.username, row.role, row.session_version)  # type: ignore[arg-type]
+
+
+class AccountStore:
+    def __init__(self, sessions: sessionmaker[Session], hasher: PasswordHasher | None = None) -> None:
+        self.sessions = sessions
+        self.hasher = hasher or PasswordHasher()
+        self._dummy_hash = ""  # verified against for unknown usernames: same time as a real check
+        self._touched: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    # -- accounts ------------------------------------------------------------------------------
+    def create(self, username: str, password: str, role: Role) -> Account:
+        if role not in ROLES:
+            raise AccountError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise AccountError("password must have at least 8 characters")
+        with self.sessions.begin() as s:
+            if s.scalars(select(UserRow).where(UserRow.username == username)).first():
+                raise AccountError(f"account {username!r} exists")
+            row = UserRow(username=username, password_hash=self.hasher.hash(password), role=role)
+            s.add(row)
+            s.flush()
+            return _account(row)
+
+    def get(self, user_id: int) -> Account | None:
+        with self.sessions() as s:
+            row = s.get(UserRow, user_id)
+            return _account(row) if row else None
+
+    def by_username(self, username: str) -> Account | None:
+        with self.sessions() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+            return _account(row) if row else None
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account when the password is right, else None (unknown names take as long)."""
+        with self.sessions() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+            stored = row.password_hash if row else self._dummy()
+        try:
+            self.hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None:
+            return None
+        if self.hasher.check_needs_rehash(stored):
+            with self.sessions.begin() as s:
+                s.execute(
+                    update(UserRow)
+                    .where(UserRow.id == row.id)
+                    .values(password_hash=self.hasher.hash(password))
+                )
+        return _account(row)
+
+    def _dummy(self) -> str:
+        if not self._dummy_hash:
+            self._dummy_hash = self.hasher.hash("not-a-real-password")
+        return self._dummy_hash
+
+    def set_password(self, username: str, password: str) -> None:
+        """Change a password; every session of the account ends."""
+        if len(password) < 8:
+            raise AccountError("password must have at least 8 characters")
+        with self.sessions.begin() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.username == username)
+                .values(password_hash=self.hasher.hash(password), session_version=UserRow.session_version + 1)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise AccountError(f"no account {username!r}")
+
+    def end_sessions(self, user_id: int) -> None:
+        """Log out everywhere: session cookies issued so far stop working; the agent goes offline."""
+        with self.sessions.begin() as s:
+            s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id)
+                .values(session_version=UserRow.session_version + 1, last_seen=None)
+            )
+        with self._lock:
+            self._touched.pop(user_id, None)
+
+    def ensure_demo_accounts(self, password: str) -> list[str]:
+        """Create the demo accounts that are missing (local mode); returns the names created.
+
+        Existing demo accounts get their role back and, when it no longer matches, ``password``.
+        """
+        created: list[str] = []
+        shared_hash = ""
+        with self.sessions.begin() as s:
+            for username, role in DEMO_ACCOUNTS:
+                row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+                if row is None:
+                    shared_hash = shared_hash or self.hasher.hash(password)
+                    s.add(UserRow(username=username, password_hash=shared_hash, role=role))
+                    created.append(username)
+                    continue
+                row.role = role
+                try:
+                    self.hasher.verify(row.password_hash, password)
+                except (VerificationError, InvalidHashError):
+                    row.password_hash = self.hasher.hash(password)
+                    row.session_version += 1
+        return created
+
+    # -- presence ------------------------------------------------------------------------------
+    def touch(self, user_id: int) -> None:
+        """Record that the account's console is open (called by the queue's polling)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._touched.get(user_id, -TOUCH_EVERY_S) < TOUCH_EVERY_S:
+                return
+            self._touched[user_id] = now
+        with self.sessions.begin() as s:
+            s.execute(update(UserRow).where(UserRow.id == user_id).values(last_seen=utcnow()))
+
+
+def agent_availability(
+    settings: Settings, sessions: sessionmaker[Session], now: dt.datetime | None = None
+) -> Availability:
+    """Can a handed-off conversation be taken over now?
+
+    Only within ``AGENT_HOURS`` and when an agent (or admin) console polled the queue within the last
+    ``AGENT_PRESENCE_S`` seconds. ``now`` is UTC (naive), like every time stored in the database.
+    """
+    if not within_hours(settings.agent_hours):
+        return "outside_hours"
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=settings.agent_presence_s)
+    with sessions() as s:
+        present = s.scalars(
+            select(UserRow.id).where(UserRow.role.in_(TICKET_ROLES), UserRow.last_seen >= cutoff).limit(1)
+        ).first()
+    return "available" if present is not None else "no_agent_online"

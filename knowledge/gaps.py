@@ -1,0 +1,163 @@
+"""Gap mining: the questions the assistant could not answer well, clustered by meaning.
+
+The action server and the web app record a gap (masked) when the assistant abstained, answered with
+low confidence, got a 没用 rating, or the conversation ended in a handoff. Editors see the open gaps
+grouped by similarity (the live engine's encoder) with counts and last-seen dates, and close them by
+adding a question to an entry, starting a new entry, or dismissing them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import GapRow, utcnow
+
+REASONS = ("abstained", "low_confidence", "unhelpful", "handoff")
+REASON_TITLES = {
+    "abstained": "未能回答",
+    "low_confidence": "低置信度",
+    "unhelpful": "被评没用",
+    "handoff": "转人工",
+}
+OPEN, DISMISSED, RESOLVED = "open", "dismissed", "resolved"
+_TRIM = re.compile(r"^[\s，,。.!！?？~～]+|[\s，,。.!！?？~～]+$")
+
+Encode = Callable[[list[str]], np.ndarray]
+
+
+def normalise(question: str) -> str:
+    return _TRIM.sub("", question)
+
+
+@dataclass
+class GapQuestion:
+    text: str
+    count: int
+    last_seen: dt.datetime
+
+
+@dataclass
+class GapCluster:
+    """Similar questions, most asked first; ``gap_ids`` are the records an action closes."""
+
+    questions: list[GapQuestion]
+    gap_ids: list[int]
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    reasons: dict[str, int]
+    top_entries: list[tuple[str, int]] = field(default_factory=list)  # what the engine thought it was
+
+    @property
+    def id(self) -> int:
+        """A handle for the UI: the smallest gap id in the cluster."""
+        return min(self.gap_ids)
+
+    @property
+    def label(self) -> str:
+        return self.questions[0].text
+
+
+def group(vectors: np.ndarray, threshold: float) -> list[list[int]]:
+    """Greedy leader clustering of unit vectors (most frequent first): each item joins the most
+    similar cluster leader when the cosine similarity reaches ``threshold``, else leads a new one."""
+    clusters: list[list[int]] = []
+    leaders: list[np.ndarray] = []
+    for i, vec in enumerate(vectors):
+        if leaders:
+            sims = np.stack(leaders) @ vec
+            best = int(np.argmax(sims))
+            if float(sims[best]) >= threshold:
+                clusters[best].append(i)
+                continue
+        leaders.append(vec)
+        clusters.append([i])
+    return clusters
+
+
+class GapMiner:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def open_gaps(
+        self, since: dt.datetime | None = None, reasons: set[str] | None = None, limit: int = 5000
+    ) -> list[GapRow]:
+        with self.sessions() as s:
+            q = select(GapRow).where(GapRow.status == OPEN).order_by(GapRow.id.desc()).limit(limit)
+            if since is not None:
+                q = q.where(GapRow.created_at >= since)
+            if reasons:
+                q = q.where(GapRow.reason.in_(sorted(reasons)))
+            return list(s.scalars(q))
+
+    def clusters(
+        self,
+        encode: Encode,
+        threshold: float,
+        since: dt.datetime | None = None,
+        reasons: set[str] | None = None,
+    ) -> list[GapCluster]:
+        """Open gaps clustered by similarity, the most frequent cluster first."""
+        return cluster_rows(self.open_gaps(since, reasons), encode, threshold)
+
+    def questions(self, gap_ids: list[int]) -> list[str]:
+        with self.sessions() as s:
+            rows = s.scalars(select(GapRow).where(GapRow.id.in_(gap_ids)).order_by(GapRow.id))
+            counts = Counter(normalise(r.question) for r in rows)
+        return [q for q, _ in counts.most_common() if q]
+
+    def close(self, gap_ids: list[int], status: str, actor: str, entry_id: str | None = None) -> int:
+        """Mark open gaps as dismissed or resolved (added to ``entry_id``); returns how many."""
+        if status not in (DISMISSED, RESOLVED):
+            raise ValueError(f"unknown gap status {status!r}")
+        if not gap_ids:
+            return 0
+        with self.sessions.begin() as s:
+            result = s.execute(
+                update(GapRow)
+                .where(GapRow.id.in_(gap_ids), GapRow.status == OPEN)
+                .values(status=status, handled_by=actor, handled_at=utcnow(), resolved_entry=entry_id)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def cluster_rows(rows: list[GapRow], encode: Encode, threshold: float) -> list[GapCluster]:
+    by_text: dict[str, list[GapRow]] = {}
+    for row in rows:
+        text = normalise(row.question)
+        if text:
+            by_text.setdefault(text, []).append(row)
+    if not by_text:
+        return []
+    texts = sorted(by_text, key=lambda t: (-len(by_text[t]), -max(r.id for r in by_text[t])))
+    vectors = encode(texts)
+    out = []
+    for members in group(np.asarray(vectors, dtype=np.float32), threshold):
+        gaps = [r for i in members for r in by_text[texts[i]]]
+        questions = [
+            GapQuestion(texts[i], len(by_text[texts[i]]), max(r.created_at for r in by_text[texts[i]]))
+            for i in members
+        ]
+        questions.sort(key=lambda q: (-q.count, -q.last_seen.timestamp()))
+        entries = Counter(r.top_entry for r in gaps if r.top_entry)
+        out.append(
+            GapCluster(
+                questions=questions,
+                gap_ids=sorted(r.id for r in gaps),
+                count=len(gaps),
+                first_seen=min(r.created_at for r in gaps),
+                last_seen=max(r.created_at for r in gaps),
+                reasons=dict(Counter(r.reason for r in gaps)),
+                top_entries=entries.most_common(3),
+            )
+        )
+    out.sort(key=lambda c: (-c.count, -c.last_seen.timestamp()))
+    return out

@@ -1,0 +1,262 @@
+"""The handoff queue: tickets waiting for, held by, or closed by a 12345 hotline agent.
+
+State machine (every change is one conditional UPDATE, so two agents never hold the same ticket)::
+
+    waiting ──claim──▶ active ──close──▶ closed
+    left-message ──claim──▶ active ──release──▶ waiting (or left-message when a callback number was left)
+
+``offline`` tickets (nobody online, no message left yet) become ``left-message`` when the citizen leaves
+a callback number (``POST /api/chat/{sender_id}/callback``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.accounts import Account
+from core.db import HandoffRow, MessageRow, utcnow
+from core.pii import mask_pii
+from web.conversations import Conversations
+
+STATUSES = ("waiting", "active", "left-message", "offline", "closed")
+QUEUE_STATUSES = ("waiting", "active", "left-message")  # what the console shows by default
+CLAIMABLE = ("waiting", "left-message")
+Resolution = Literal["answered", "referred", "complaint_filed", "called_back", "no_response", "other"]
+RESOLUTIONS: dict[Resolution, str] = {
+    "answered": "已解答",
+    "referred": "已转交相关部门",
+    "complaint_filed": "已登记投诉",
+    "called_back": "已回电",
+    "no_response": "群众无回应",
+    "other": "其他",
+}
+CLOSE_GRACE = dt.timedelta(seconds=5)
+STATUS_TITLES = {
+    "waiting": "排队中",
+    "active": "处理中",
+    "left-message": "留言待回电",
+    "offline": "无人在线",
+    "closed": "已结束",
+}
+
+
+class HandoffError(Exception):
+    """A ticket action that cannot be done; ``status_code`` is its HTTP status (set in app.py)."""
+
+    status_code = 400
+
+    def __init__(self, ticket_id: int, message: str) -> None:
+        super().__init__(message)
+        self.ticket_id = ticket_id
+        self.message = message
+
+
+class TicketNotFound(HandoffError):
+    status_code = 404
+
+
+class TicketConflict(HandoffError):
+    """The ticket is not in a state that allows the action (e.g. someone else claimed it first)."""
+
+    status_code = 409
+
+
+class NotTicketHolder(HandoffError):
+    status_code = 403
+
+
+def describe(payload: dict[str, Any]) -> str:
+    """One stored chat message as a line of text for the agent."""
+    kind = payload.get("type")
+    text = str(payload.get("text") or "")
+    if kind == "card":
+        return f"【一次性告知】{payload.get('title', '')}"
+    if kind == "buttons":
+        titles = " / ".join(str(b.get("title", "")) for b in payload.get("buttons") or [])
+        return f"{text}（选项：{titles}）" if titles else text
+    if kind == "handoff":
+        return text or f"【转人工】{STATUS_TITLES.get(str(payload.get('status')), payload.get('status'))}"
+    return text or f"[{kind}]"
+
+
+class HandoffQueue:
+    def __init__(self, sessions: sessionmaker[Session], conversations: Conversations) -> None:
+        self.sessions = sessions
+        self.conversations = conversations
+
+    # -- reading -------------------------------------------------------------------------------
+    def tickets(self, statuses: tuple[str, ...] = QUEUE_STATUSES, limit: int = 200) -> list[HandoffRow]:
+        """Tickets in the given states, oldest first."""
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(HandoffRow)
+                    .where(HandoffRow.status.in_(statuses))
+                    .order_by(HandoffRow.created_at, HandoffRow.id)
+                    .limit(limit)
+                )
+            )
+
+    def get(self, ticket_id: int) -> HandoffRow:
+        with self.sessions() as s:
+            ticket = s.get(HandoffRow, ticket_id)
+        if ticket is None:
+            raise TicketNotFound(ticket_id, f"没有编号为 {ticket_id} 的工单。")
+        return ticket
+
+    def _messages(self, ticket: HandoffRow) -> list[MessageRow]:
+        """Chat messages of the ticket's conversation stored since the ticket was opened."""
+        query = (
+            select(MessageRow)
+            .where(MessageRow.sender_id == ticket.sender_id, MessageRow.created_at >= ticket.created_at)
+            .order_by(MessageRow.id)
+            .limit(500)
+        )
+        if ticket.closed_at is not None:  # (with the closing notice, stored just after)
+            query = query.where(MessageRow.created_at <= ticket.closed_at + CLOSE_GRACE)
+        with self.sessions() as s:
+            return list(s.scalars(query))
+
+    def history(self, ticket: HandoffRow) -> list[dict[str, Any]]:
+        """The full conversation: the transcript handed over, then every message since (masked)."""
+        items: list[dict[str, Any]] = [
+            {
+                "id": None,
+                "role": str(t.get("role", "user")),
+                "text": mask_pii(str(t.get("text", ""))),
+                "at": None,
+            }
+            for t in ticket.transcript
+            if isinstance(t, dict)
+        ]
+        for m in self._messages(ticket):
+            item = {"id": m.id, "role": m.role, "text": mask_pii(describe(m.payload)), "at": m.created_at}
+            if m.payload.get("agent"):
+                item["agent"] = str(m.payload["agent"])
+            items.append(item)
+        return items
+
+    def citizen_texts(self, ticket: HandoffRow, n: int = 3) -> list[str]:
+        """The citizen's last ``n`` typed messages (button payloads skipped), oldest first."""
+        typed = [
+            str(t.get("text", ""))
+            for t in ticket.transcript
+            if isinstance(t, dict) and t.get("role") == "user"
+        ]
+        typed += [str(m.payload.get("text", "")) for m in self._messages(ticket) if m.role == "user"]
+        typed = [t for t in typed if t.strip() and not t.startswith("/")]
+        return typed[-n:]
+
+    # -- changing ------------------------------------------------------------------------------
+    def _diagnose(self, ticket_id: int, agent: Account, action: str, allow_admin: bool) -> HandoffError:
+        """Why a conditional update on an active ticket matched nothing."""
+        ticket = self.get(ticket_id)
+        if ticket.status != "active":
+            title = STATUS_TITLES.get(ticket.status, ticket.status)
+            return TicketConflict(ticket_id, f"工单 {ticket_id} 当前状态为“{title}”，不能{action}。")
+        if ticket.claimed_by != agent.username and not (allow_admin and agent.role == "admin"):
+            return NotTicketHolder(
+                ticket_id, f"工单 {ticket_id} 由 {ticket.claimed_by} 接入，只有接入的坐席可以{action}。"
+            )
+        return TicketConflict(ticket_id, f"工单 {ticket_id} 刚刚被修改，请刷新后重试。")
+
+    def _update_held(
+        self, ticket_id: int, agent: Account, action: str, values: dict[str, Any], allow_admin: bool
+    ) -> HandoffRow:
+        """Apply ``values`` to an active ticket held by ``agent`` (or any, for an admin if allowed)."""
+        query = update(HandoffRow).where(HandoffRow.id == ticket_id, HandoffRow.status == "active")
+        if not (allow_admin and agent.role == "admin"):
+            query = query.where(HandoffRow.claimed_by == agent.username)
+        with self.sessions.begin() as s:
+            changed = s.execute(query.values(updated_at=utcnow(), **values)).rowcount  # type: ignore[attr-defined]
+        if changed != 1:
+            raise self._diagnose(ticket_id, agent, action, allow_admin)
+        return self.get(ticket_id)
+
+    def claim(self, ticket_id: int, agent: Account) -> HandoffRow:
+        """Take a waiting (or left-message) ticket; exactly one of several simultaneous claims wins."""
+        now = utcnow()
+        with self.sessions.begin() as s:
+            changed = s.execute(
+                update(HandoffRow)
+                .where(HandoffRow.id == ticket_id, HandoffRow.status.in_(CLAIMABLE))
+                .values(status="active", claimed_by=agent.username, claimed_at=now, updated_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+        ticket = self.get(ticket_id)
+        if changed != 1:
+            who = f"已由 {ticket.claimed_by} 接入" if ticket.status == "active" else ""
+            title = STATUS_TITLES.get(ticket.status, ticket.status)
+            raise TicketConflict(
+                ticket_id, f"工单 {ticket_id} {who or '当前状态为“' + title + '”'}，不能接入。"
+            )
+        self.conversations.add(
+            ticket.sender_id,
+            "system",
+            {
+                "type": "handoff",
+                "status": "active",
+                "agent": agent.username,
+                "text": f"人工客服（工号 {agent.username}）已接入，正在为您服务。",
+            },
+        )
+        return ticket
+
+    def reply(self, ticket_id: int, agent: Account, text: str) -> dict[str, Any]:
+        """Send the agent's message to the citizen (only the agent holding the ticket)."""
+        ticket = self._update_held(ticket_id, agent, "回复", {}, allow_admin=False)
+        return self.conversations.add(
+            ticket.sender_id, "agent", {"type": "text", "text": text, "agent": agent.username}
+        )
+
+    def release(self, ticket_id: int, agent: Account) -> HandoffRow:
+        """Put a held ticket back in the queue (an admin may release anyone's)."""
+        back = case((HandoffRow.callback_phone.is_not(None), "left-message"), else_="waiting")
+        ticket = self._update_held(
+            ticket_id,
+            agent,
+            "退回",
+            {"status": back, "claimed_by": None, "claimed_at": None},
+            allow_admin=True,
+        )
+        if ticket.status == "waiting":
+            self.conversations.add(
+                ticket.sender_id,
+                "system",
+                {"type": "handoff", "status": "waiting", "text": "正在为您转接其他人工客服，请稍候。"},
+            )
+        return ticket
+
+    def close(self, ticket_id: int, agent: Account, resolution: Resolution) -> HandoffRow:
+        """End the takeover with a resolution category; the citizen is told the bot is back."""
+        if resolution not in RESOLUTIONS:
+            raise ValueError(f"unknown resolution {resolution!r}")
+        ticket = self._update_held(
+            ticket_id,
+            agent,
+            "结束",
+            {"status": "closed", "resolution": resolution, "closed_at": utcnow()},
+            allow_admin=True,
+        )
+        self.conversations.add(
+            ticket.sender_id,
+            "system",
+            {
+                "type": "handoff",
+                "status": "closed",
+                "resolution": resolution,
+                "text": "人工服务已结束，智能助手继续为您服务。",
+            },
+        )
+        return ticket
+
+
+def waiting_seconds(ticket: HandoffRow, now: dt.datetime) -> int:
+    """How long the citizen waited for an agent (still waiting: until now)."""
+    until = ticket.claimed_at if ticket.status in ("active", "closed") and ticket.claimed_at else None
+    if until is None and ticket.status == "closed":
+        until = ticket.closed_at
+    return max(0, int(((until or now) - ticket.created_at).total_seconds()))

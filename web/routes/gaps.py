@@ -1,0 +1,107 @@
+"""Gap mining for editors: the questions the assistant could not answer well, clustered by meaning.
+
+``GET /api/gaps`` groups the open gaps (abstained, low confidence, rated 没用, ended in a handoff) with
+the live engine's encoder and gives counts and last-seen dates. One action closes a cluster: add a
+question to an entry as a similar question (a draft change, reviewed like any other), start a new
+entry draft from it, or dismiss it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from core.db import utcnow
+from knowledge.gaps import DISMISSED, REASONS, RESOLVED, GapCluster
+from web.deps import EditorUser, GapsDep, LiveDep, SettingsDep, StaffUser, TriageUser, WorkflowDep, actor
+from web.editor_errors import ENTRY_ERRORS
+from web.editor_schemas import (
+    EntryPublic,
+    GapActionPublic,
+    GapAddQuestion,
+    GapClusterPublic,
+    GapIds,
+    GapNewEntry,
+    GapQuestionPublic,
+    GapsPublic,
+)
+
+router = APIRouter(
+    prefix="/api/gaps",
+    tags=["gaps"],
+    responses={
+        401: {"description": "not logged in"},
+        403: {"description": "role not allowed, or no X-CSRF-Token"},
+    },
+)
+
+
+def cluster_public(c: GapCluster, titles: dict[str, str], max_questions: int = 20) -> GapClusterPublic:
+    return GapClusterPublic(
+        id=c.id,
+        label=c.label,
+        count=c.count,
+        first_seen=c.first_seen,
+        last_seen=c.last_seen,
+        reasons=c.reasons,
+        questions=[GapQuestionPublic(**q.__dict__) for q in c.questions[:max_questions]],
+        gap_ids=c.gap_ids,
+        top_entries=[{"entry_id": e, "title": titles.get(e, e), "count": n} for e, n in c.top_entries],
+    )
+
+
+@router.get("", response_model=GapsPublic)
+def list_gaps(
+    _: StaffUser,
+    gaps: GapsDep,
+    live: LiveDep,
+    settings: SettingsDep,
+    workflow: WorkflowDep,
+    days: int = Query(90, ge=1, le=3650, description="gaps recorded in the last this many days"),
+    reason: Annotated[list[str] | None, Query(description=" | ".join(REASONS))] = None,
+) -> GapsPublic:
+    since = utcnow() - dt.timedelta(days=days)
+    wanted = {r for r in reason or [] if r in REASONS} or None
+    clusters = gaps.clusters(
+        live.engine.encoder.encode_questions, settings.gap_cluster_similarity, since, wanted
+    )
+    titles = {s.id: str(s.content.get("title", s.id)) for s in workflow.all()}
+    return GapsPublic(
+        data=[cluster_public(c, titles) for c in clusters],
+        count=len(clusters),
+        open_gaps=sum(c.count for c in clusters),
+    )
+
+
+@router.post("/add-question", response_model=GapActionPublic, responses=ENTRY_ERRORS)
+def add_question(
+    body: GapAddQuestion, user: EditorUser, gaps: GapsDep, workflow: WorkflowDep
+) -> GapActionPublic:
+    """Add ``question`` to the entry's similar questions as a draft change; the cluster is closed."""
+    state = workflow.add_question(body.entry_id, body.question, actor(user))
+    closed = gaps.close(body.gap_ids, RESOLVED, user.username, body.entry_id)
+    return GapActionPublic(closed=closed, entry=EntryPublic.of(state))
+
+
+@router.post("/new-entry", response_model=GapActionPublic, status_code=201, responses=ENTRY_ERRORS)
+def new_entry(body: GapNewEntry, user: EditorUser, gaps: GapsDep, workflow: WorkflowDep) -> GapActionPublic:
+    """Start a new entry draft whose similar questions are the cluster's questions."""
+    state = workflow.create_from_questions(
+        body.entry_id, body.title, gaps.questions(body.gap_ids), actor(user)
+    )
+    closed = gaps.close(body.gap_ids, RESOLVED, user.username, body.entry_id)
+    return GapActionPublic(closed=closed, entry=EntryPublic.of(state))
+
+
+@router.post("/dismiss", response_model=GapActionPublic)
+def dismiss(body: GapIds, user: TriageUser, gaps: GapsDep, workflow: WorkflowDep) -> GapActionPublic:
+    """Nothing to add to the knowledge (e.g. chit-chat, out of scope): hide the cluster."""
+    questions = gaps.questions(body.gap_ids)
+    closed = gaps.close(body.gap_ids, DISMISSED, user.username)
+    if closed:
+        workflow.record(
+            actor(user), "dismiss_gaps", comment=f"{closed} 条：{questions[0] if questions else ''}"
+        )
+    return GapActionPublic(closed=closed)

@@ -1,0 +1,189 @@
+"""The handoff queue for hotline agents: list, read, claim, reply, release, close, suggested answers.
+
+Every endpoint needs a logged-in agent or admin (401 anonymous, 403 other roles); POSTs need the
+X-CSRF-Token header. Errors of the queue's state machine become 404 / 409 / 403 in ``web/app.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from starlette.concurrency import run_in_threadpool
+
+from core.db import HandoffRow, utcnow
+from core.pii import mask_data, mask_phone
+from knowledge.models import Entry
+from web.assist import suggest
+from web.auth import AgentUser, AuthDep
+from web.deps import HandoffsDep, LiveDep, RasaDep, SettingsDep
+from web.handoffs import QUEUE_STATUSES, STATUS_TITLES, STATUSES, waiting_seconds
+from web.rasa import RasaUnavailable
+from web.schemas import (
+    AssistResponse,
+    ClosedTicket,
+    CloseRequest,
+    HistoryItem,
+    ReplyRequest,
+    SentMessage,
+    TicketDetail,
+    TicketPublic,
+    TicketsPublic,
+)
+
+log = logging.getLogger(__name__)
+
+
+def no_store(response: Response) -> None:
+    """Tickets carry personal data: never cache them."""
+    response.headers["Cache-Control"] = "no-store"
+
+
+router = APIRouter(
+    prefix="/api/handoffs",
+    tags=["handoffs"],
+    dependencies=[Depends(no_store)],
+    responses={
+        401: {"description": "not logged in"},
+        403: {"description": "not an agent or admin, not the holder of the ticket, or no X-CSRF-Token"},
+        404: {"description": "no such ticket"},
+    },
+)
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "the ticket is not in a state that allows this (e.g. claimed by another)"}
+}
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return value.replace(tzinfo=dt.UTC) if value else None
+
+
+def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.datetime) -> dict[str, Any]:
+    waited = waiting_seconds(ticket, now)
+    entry = entries.get(ticket.current_service or "")
+    return {
+        "id": ticket.id,
+        "sender_id": ticket.sender_id,
+        "status": ticket.status,
+        "status_title": STATUS_TITLES.get(ticket.status, ticket.status),
+        "reason": ticket.reason,
+        "current_service": ticket.current_service,
+        "current_service_title": entry.title if entry else None,
+        "slots": mask_data(ticket.slots or {}),
+        "candidates": mask_data(ticket.candidates or []),
+        "transcript": mask_data(ticket.transcript or []),
+        "waiting_seconds": waited,
+        "over_sla": ticket.status == "waiting" and waited > sla_s,
+        "claimed_by": ticket.claimed_by,
+        "callback_phone": mask_phone(ticket.callback_phone) if ticket.callback_phone else None,
+        "resolution": ticket.resolution,
+        "created_at": _utc(ticket.created_at),
+        "claimed_at": _utc(ticket.claimed_at),
+        "closed_at": _utc(ticket.closed_at),
+    }
+
+
+def _statuses(status: str | None) -> tuple[str, ...]:
+    if not status:
+        return QUEUE_STATUSES
+    wanted = tuple(dict.fromkeys(s.strip() for s in status.split(",") if s.strip()))
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown or not wanted:
+        raise HTTPException(422, f"未知的工单状态：{'、'.join(unknown)}（可选：{', '.join(STATUSES)}）")
+    return wanted
+
+
+@router.get("", response_model=TicketsPublic)
+def list_tickets(
+    agent: AgentUser,
+    auth: AuthDep,
+    queue: HandoffsDep,
+    settings: SettingsDep,
+    live: LiveDep,
+    status: str | None = Query(
+        None,
+        description="comma-separated statuses (waiting, active, left-message, offline, closed); "
+        "default waiting,active,left-message",
+    ),
+) -> TicketsPublic:
+    """The queue, oldest first. Polling it keeps the agent counted as online (AGENT_PRESENCE_S)."""
+    wanted = _statuses(status)
+    auth.accounts.touch(agent.id)
+    now, entries = utcnow(), live.engine.entries
+    tickets = [
+        TicketPublic(**_fields(t, settings.handoff_sla_s, entries, now)) for t in queue.tickets(wanted)
+    ]
+    return TicketsPublic(data=tickets, count=len(tickets), sla_seconds=settings.handoff_sla_s)
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail)
+def get_ticket(
+    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+) -> TicketDetail:
+    """One ticket with its full history: the transcript handed over plus every message since."""
+    ticket = queue.get(ticket_id)
+    holder = ticket.status == "active" and ticket.claimed_by == agent.username
+    return TicketDetail(
+        **_fields(ticket, settings.handoff_sla_s, live.engine.entries, utcnow()),
+        history=[HistoryItem(**{**h, "at": _utc(h["at"])}) for h in queue.history(ticket)],
+        callback_phone_full=ticket.callback_phone if holder else None,
+    )
+
+
+@router.get("/{ticket_id}/suggestions", response_model=AssistResponse)
+def suggestions(ticket_id: int, agent: AgentUser, queue: HandoffsDep, live: LiveDep) -> AssistResponse:
+    """The top 3 entries for the citizen's last 3 messages (the service the bot was on first)."""
+    ticket = queue.get(ticket_id)
+    situations = (ticket.slots or {}).get("situations")
+    answers = {str(k): str(v) for k, v in situations.items()} if isinstance(situations, dict) else {}
+    return suggest(
+        live.engine, " ".join(queue.citizen_texts(ticket)), answers=answers, prefer=ticket.current_service
+    )
+
+
+@router.post("/{ticket_id}/claim", response_model=TicketPublic, responses=CONFLICT)
+def claim(
+    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+) -> TicketPublic:
+    """Take over a waiting (or left-message) ticket. Of simultaneous claims exactly one succeeds."""
+    ticket = queue.claim(ticket_id, agent)
+    return TicketPublic(**_fields(ticket, settings.handoff_sla_s, live.engine.entries, utcnow()))
+
+
+@router.post("/{ticket_id}/messages", response_model=SentMessage, responses=CONFLICT)
+def send_message(ticket_id: int, body: ReplyRequest, agent: AgentUser, queue: HandoffsDep) -> SentMessage:
+    """Reply to the citizen (only the agent holding the ticket); the widget shows it live."""
+    return SentMessage(message=queue.reply(ticket_id, agent, body.text))
+
+
+@router.post("/{ticket_id}/release", response_model=TicketPublic, responses=CONFLICT)
+def release(
+    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+) -> TicketPublic:
+    """Hand the ticket back to the queue (waiting, or left-message when a callback number was left)."""
+    ticket = queue.release(ticket_id, agent)
+    return TicketPublic(**_fields(ticket, settings.handoff_sla_s, live.engine.entries, utcnow()))
+
+
+@router.post("/{ticket_id}/close", response_model=ClosedTicket, responses=CONFLICT)
+async def close(
+    ticket_id: int,
+    body: CloseRequest,
+    agent: AgentUser,
+    queue: HandoffsDep,
+    rasa: RasaDep,
+    settings: SettingsDep,
+    live: LiveDep,
+) -> ClosedTicket:
+    """End the takeover with a resolution; the citizen is told, and the bot answers again."""
+    ticket = await run_in_threadpool(queue.close, ticket_id, agent, body.resolution)
+    resumed = True
+    try:
+        await rasa.resume(ticket.sender_id)
+    except RasaUnavailable as exc:
+        resumed = False
+        log.warning("ticket %d closed, but Rasa did not resume %s: %s", ticket.id, ticket.sender_id, exc)
+    fields = _fields(ticket, settings.handoff_sla_s, live.engine.entries, utcnow())
+    return ClosedTicket(**fields, bot_resumed=resumed)
