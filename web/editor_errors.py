@@ -50,7 +50,7 @@ def install(app: FastAPI) -> None:
         body = {
             "detail": (
                 f"保存冲突：条目「{exc.entry_id}」在您打开之后已被 {exc.updated_by} 修改"
-                f"（您打开的是第 {exc.expected} 次修改，现在是第 {exc.actual} 次）。"
+                f"（修改序号：您打开时为 {exc.expected}，现在为 {exc.actual}）。"
                 "您的修改没有保存；请查看对方的修改，重新打开后再改。"
             ),
             "conflict": True,

@@ -1,8 +1,9 @@
 /*
  * 办事e点通 knowledge editor: entry list and structured form, review workflow, preview, versions with
  * diff and rollback, gap mining, dashboard charts (inline SVG), import/export, audit log.
- * Talks only to this origin's JSON API; builds the DOM with textContent only (no HTML string is ever parsed), so
- * nothing typed by an editor or a citizen can run here.
+ * Talks only to this origin's JSON API; builds the DOM with textContent only, so nothing typed by an
+ * editor or a citizen can run here (the /guide preview is the server's escaped page in a sandboxed,
+ * script-less iframe).
  */
 (function () {
   'use strict';
@@ -749,7 +750,7 @@
       return;
     }
     $('conflict-text').textContent = body.detail;
-    list.appendChild(el('li', { className: 'hint', text: '已保存的版本与您的版本的差别：' }));
+    list.appendChild(el('li', { className: 'hint', text: '已保存的版本与您的版本的差别（您的内容 → 已保存的内容）：' }));
     (body.changes || []).forEach(function (c) { list.appendChild(changeItem(c)); });
     if (!(body.changes || []).length) list.appendChild(el('li', { text: '（内容相同，对方可能只提交或退回了审核）' }));
     $('conflict-overwrite').onclick = function () {
