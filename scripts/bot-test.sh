@@ -20,4 +20,4 @@ mkdir -p reports
 cd bot
 ACTION_SERVER_URL="http://127.0.0.1:$port/webhook" ../.venv-rasa/bin/rasa test core \
   --stories tests/ --model ../var/models/banshi.tar.gz --endpoints endpoints.yml \
-  --fail-on-prediction-errors --out ../reports/rasa-test
+  --e2e --fail-on-prediction-errors --out ../reports/rasa-test
