@@ -5,3 +5,4 @@ cd "$(dirname "$0")/../bot"
 ../.venv-rasa/bin/rasa test nlu --nlu data/nlu --cross-validation --folds 5 --out ../reports/nlu >../reports/nlu-cv.log 2>&1 \
   || { tail -30 ../reports/nlu-cv.log; exit 1; }
 python3 -c "import json; d=json.load(open('../reports/nlu/intent_report.json')); m=d['macro avg']; print('intent macro-F1 %.4f (precision %.4f, recall %.4f)' % (m['f1-score'], m['precision'], m['recall']))"
+cp ../reports/nlu/intent_report.json ../reports/nlu-intent-report.json
