@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import yaml
 
+from knowledge.render import PART_TITLES
+
 Op = Literal["added", "removed", "changed", "reordered"]
 IGNORED = frozenset({"status", "version"})
 FIELD_LABELS = {
@@ -26,17 +28,8 @@ FIELD_LABELS = {
     "aliases": "别名",
     "similar_questions": "相似问法",
     "summary": "概述",
-    "bundled_matters": "联办事项",
-    "conditions": "申请条件",
+    **PART_TITLES,
     "situations": "情形问题",
-    "materials": "申请材料",
-    "steps": "办理流程",
-    "time_limit": "办理时限",
-    "fees": "收费标准",
-    "location": "办理地点",
-    "phone": "咨询电话",
-    "online": "网上办理",
-    "legal_basis": "设定依据",
     "related": "相关条目",
     "source": "来源",
     "sample": "示例数据",
