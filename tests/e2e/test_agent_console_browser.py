@@ -1,0 +1,88 @@
+"""The hotline agent console in a real browser, next to a citizen's widget (issue 7).
+
+A citizen asks for a human in the widget; agent1 logs in to /agent, claims the ticket, sees the
+suggested answers, sends one; the citizen sees it live; the agent closes the ticket and the bot
+answers the citizen's next question again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.conftest import System
+from tests.e2e.test_widget_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    REPLY_MS,
+    SHOTS,
+    ask,
+    card,
+    open_widget,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-deps.sh (CI does this before 'make test')")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _page(browser: Browser, system: System) -> Page:
+    ctx = browser.new_context(base_url=system.base, viewport=DESKTOP, locale="zh-CN")
+    ctx.set_default_timeout(REPLY_MS)
+    return ctx.new_page()
+
+
+def test_agent_takes_over_in_the_console_and_hands_back(browser: Browser, system: System) -> None:
+    agent = _page(browser, system)
+    citizen = _page(browser, system)
+    try:
+        agent.goto("/agent")
+        agent.locator("#login-username").fill("agent1")
+        agent.locator("#login-password").fill(system.settings.demo_password)
+        agent.locator("#login-submit").click()
+        expect(agent.locator("#console")).to_be_visible()
+
+        open_widget(citizen)
+        ask(citizen, "公租房谁能申请？")
+        expect(card(citizen, "public-rental-housing").first).to_be_visible()
+        citizen.locator("#banshi-human").click()
+        expect(citizen.locator("#banshi-handoff")).to_contain_text("正在转接")
+
+        ticket = agent.locator("#queue .ticket").first
+        expect(ticket).to_be_visible(timeout=15_000)
+        ticket.click()
+        agent.locator("#claim").click()
+        expect(agent.locator(".suggestion").first).to_be_visible()
+        send = agent.locator(".suggestion-send").first
+        expect(send).to_be_enabled()
+        send.click()
+
+        reply = citizen.locator(".banshi-msg.banshi-agent").first
+        expect(reply).to_be_visible(timeout=15_000)
+        expect(reply).to_contain_text("一次性告知")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        agent.screenshot(path=str(SHOTS / "desktop-agent-console.png"), full_page=True)
+
+        agent.locator("#resolution").select_option("answered")
+        agent.locator("#close").click()
+        expect(citizen.locator("#banshi-handoff")).to_contain_text("人工服务已结束", timeout=15_000)
+
+        bot_before = citizen.locator(".banshi-msg.banshi-bot").count()
+        ask(citizen, "身份证丢了怎么补办")
+        expect(citizen.locator(".banshi-msg.banshi-bot")).not_to_have_count(bot_before)
+    finally:
+        agent.context.close()
+        citizen.context.close()
