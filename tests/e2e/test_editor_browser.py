@@ -4,29 +4,22 @@ with no retraining and no restart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import System
-from tests.e2e.test_widget_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPLY_MS, SHOTS, ask, open_widget
+from tests.e2e.test_widget_browser import (  # browser: the shared module-scoped Chromium fixture
+    DESKTOP,
+    REPLY_MS,
+    SHOTS,
+    ask,
+    browser,  # noqa: F401
+    open_widget,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 ENTRY = "public-rental-housing"
 NEW_MATERIAL = "公租房申请审批表（2027版）"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-deps.sh (CI does this before 'make test')")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _page(browser: Browser, system: System) -> Page:
