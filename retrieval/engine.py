@@ -88,6 +88,7 @@ class SearchEngine:
         self.knowledge_version = 0
         self._oos = VectorIndex(encoder.dim)
         self._tokens: dict[str, tuple[Entry, list[str]]] = {}
+        add_user_words(lexicon.terms())
 
     def set_out_of_scope(self, prototypes: dict[str, list[str]]) -> None:
         """Examples of what the assistant must not answer, by category (see knowledge/out_of_scope.yml)."""
@@ -103,51 +104,61 @@ class SearchEngine:
         summary = entry.summary[: self.params.max_passage_chars]
         return np.vstack([self.encoder.encode_questions(questions), self.encoder.encode_passages([summary])])
 
-    def _bm25_for(self, entries: dict[str, Entry]) -> Bm25Index:
-        """BM25 over all entries; tokens are cached per entry, so only changed entries are re-cut."""
-        fresh = [e for e in entries.values() if self._tokens.get(e.id, (None,))[0] != e]
-        if fresh:
-            add_user_words(self.lexicon.terms())
-            add_user_words(t for e in fresh for t in [e.title, *e.aliases])
-        for e in fresh:
-            self._tokens[e.id] = (e, entry_tokens(e, self.lexicon))
-        for stale in set(self._tokens) - set(entries):
-            del self._tokens[stale]
-        bm25 = Bm25Index()
-        bm25.build([(e.id, self._tokens[e.id][1]) for e in entries.values()])
-        return bm25
+    def _tokens_for(self, entry: Entry) -> list[str]:
+        """The entry's BM25 tokens, cut once per entry version (jieba learns its title first)."""
+        cached = self._tokens.get(entry.id)
+        if cached is None or cached[0] != entry:
+            add_user_words([entry.title, *entry.aliases])
+            cached = self._tokens[entry.id] = (entry, entry_tokens(entry, self.lexicon))
+        return cached[1]
 
     def rebuild(self, entries: list[Entry], dense: VectorIndex | None = None) -> None:
         """Build both indexes from scratch and swap them in atomically."""
         by_id = {e.id: e for e in entries}
-        bm25 = self._bm25_for(by_id)
+        add_user_words(t for e in entries for t in [e.title, *e.aliases])
+        for stale in set(self._tokens) - set(by_id):
+            del self._tokens[stale]
+        bm25 = Bm25Index()
+        bm25.build([(e.id, self._tokens_for(e)) for e in entries])
         if dense is None:
             dense = VectorIndex(self.encoder.dim)
             dense.add_many([(e.id, self._vectors(e)) for e in entries])
         with self._write:
             self._snap = _Snapshot(by_id, bm25, dense)
 
+    def _apply(self, new: dict[str, Entry], changed: list[Entry], removed: list[str]) -> None:
+        """Swap in a snapshot with ``changed`` upserted and ``removed`` deleted (caller holds the lock)."""
+        snap = self._snap
+        add_user_words(t for e in changed for t in [e.title, *e.aliases])
+        for entry in changed:
+            snap.dense.upsert(entry.id, self._vectors(entry))
+        for entry_id in removed:
+            snap.dense.delete(entry_id)
+            self._tokens.pop(entry_id, None)
+        bm25 = snap.bm25.with_changes([(e.id, self._tokens_for(e)) for e in changed], removed)
+        self._snap = _Snapshot(new, bm25, snap.dense)
+
     def sync(self, entries: list[Entry]) -> tuple[int, int]:
         """Bring the index to ``entries``: upsert changed ones, delete missing ones (no rebuild)."""
         with self._write:
-            snap = self._snap
+            old = self._snap.entries
             new = {e.id: e for e in entries}
-            changed = [e for e in entries if snap.entries.get(e.id) != e]
-            removed = [i for i in snap.entries if i not in new]
-            for entry in changed:
-                snap.dense.upsert(entry.id, self._vectors(entry))
-            for entry_id in removed:
-                snap.dense.delete(entry_id)
-            self._snap = _Snapshot(new, self._bm25_for(new), snap.dense)
+            changed = [e for e in entries if old.get(e.id) != e]
+            removed = [i for i in old if i not in new]
+            if changed or removed:
+                self._apply(new, changed, removed)
         return len(changed), len(removed)
 
     def upsert(self, entry: Entry) -> None:
-        entries = dict(self._snap.entries)
-        entries[entry.id] = entry
-        self.sync(list(entries.values()))
+        with self._write:
+            if self._snap.entries.get(entry.id) != entry:
+                self._apply({**self._snap.entries, entry.id: entry}, [entry], [])
 
     def delete(self, entry_id: str) -> None:
-        self.sync([e for i, e in self._snap.entries.items() if i != entry_id])
+        with self._write:
+            if entry_id in self._snap.entries:
+                rest = {i: e for i, e in self._snap.entries.items() if i != entry_id}
+                self._apply(rest, [], [entry_id])
 
     @property
     def entries(self) -> dict[str, Entry]:

@@ -63,21 +63,33 @@ def print_table(results: dict[str, dict[str, float]], columns: list[str]) -> Non
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--eval", default="knowledge/eval/dev.jsonl", help="JSON Lines of {q, id}")
+    parser.add_argument(
+        "--from-store",
+        action="store_true",
+        help="evaluate the published entries of the database instead of the knowledge/ files",
+    )
     args = parser.parse_args(argv)
     from core.settings import get_settings
-    from retrieval.live import LiveSearch
+    from knowledge.io import read_yaml_dir
+    from retrieval.live import LiveSearch, make_engine
 
     path = Path(args.eval)
     if not path.exists():
         print(f"evaluation file not found: {path}", file=sys.stderr)
         return 2
-    live = LiveSearch(get_settings())
-    live.warm_up()
+    settings = get_settings()
+    if args.from_store:
+        live = LiveSearch(settings)
+        live.warm_up()
+        engine, origin = live.engine, settings.database_url
+    else:
+        engine, origin = make_engine(settings), str(settings.knowledge_dir)
+        engine.rebuild([e for e in read_yaml_dir(settings.knowledge_dir) if e.status == "published"])
     rows = load_questions(path)
-    results = {mode: evaluate(live.engine, rows, mode) for mode in MODES}
+    results = {mode: evaluate(engine, rows, mode) for mode in MODES}
     print(
-        f"{len(rows)} questions from {path}, {len(live.engine.entries)} entries, "
-        f"encoder {live.engine.encoder.name}"
+        f"{len(rows)} questions from {path}, {len(engine.entries)} entries from {origin}, "
+        f"encoder {engine.encoder.name}"
     )
     print_table(results, ["hit@1", "hit@3", "mrr", "oos_rejection", "false_rejection"])
     print("RESULT " + json.dumps(results, ensure_ascii=False))
