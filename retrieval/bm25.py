@@ -104,9 +104,9 @@ class Bm25Index:
                 grow[slot - len(lengths)] = len(toks)
             total += len(toks)
             for term, tf in counts.items():
-                slots, tfs = added.setdefault(term, ([], []))
-                slots.append(slot)
-                tfs.append(tf)
+                new_slots, new_tfs = added.setdefault(term, ([], []))
+                new_slots.append(slot)
+                new_tfs.append(tf)
         for term in set(removed) | set(added):
             slots, tfs = new._postings.get(term, (_NO_DOCS, _NO_TFS))
             gone = removed.get(term)
