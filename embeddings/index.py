@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -29,11 +30,20 @@ class Manifest:
 
 
 class VectorIndex:
-    """Inner-product search over normalised vectors; one integer id per vector, many per entry."""
+    """Inner-product search over normalised vectors; one integer id per vector, many per entry.
+
+    Up to ``ivf_threshold`` vectors the search is exact (flat). A bulk load beyond that builds an
+    inverted-file index instead (k-means cells, ``nprobe`` of them searched), so a query at 100,000
+    entries scans a few thousand vectors rather than all of them; single-entry upserts and deletes
+    work on both kinds.
+    """
+
+    ivf_threshold = 60_000
+    nprobe = 24
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
-        self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self._index: faiss.Index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self._owner: dict[int, str] = {}  # vector id -> entry id
         self._vectors_of: dict[str, list[int]] = {}
         self._next_id = 0
@@ -71,10 +81,29 @@ class VectorIndex:
                 all_vecs.append(vectors)
                 all_ids += ids
             if all_vecs:
-                self._index.add_with_ids(
-                    np.ascontiguousarray(np.vstack(all_vecs), dtype=np.float32),
-                    np.asarray(all_ids, dtype=np.int64),
-                )
+                vecs = np.ascontiguousarray(np.vstack(all_vecs), dtype=np.float32)
+                if self._index.ntotal + len(vecs) >= self.ivf_threshold:
+                    self._become_ivf(vecs)
+                self._index.add_with_ids(vecs, np.asarray(all_ids, dtype=np.int64))
+
+    def _become_ivf(self, sample: np.ndarray) -> None:
+        """Swap the flat index for an IVF one trained on ``sample`` (existing vectors move over)."""
+        if isinstance(self._index, faiss.IndexIVFFlat):
+            return
+        total = int(self._index.ntotal) + len(sample)
+        nlist = max(64, int(4 * total**0.5))
+        quantizer = faiss.IndexFlatIP(self.dim)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        rng = np.random.default_rng(0)
+        train = sample[rng.choice(len(sample), size=min(len(sample), nlist * 40), replace=False)]
+        ivf.train(train)
+        ivf.nprobe = self.nprobe
+        if self._index.ntotal:
+            old: Any = faiss.downcast_index(self._index)
+            ids = faiss.vector_to_array(old.id_map).astype(np.int64)
+            ivf.add_with_ids(old.index.reconstruct_n(0, old.ntotal), ids)
+        self._index = ivf
+        log.info("vector index: %d vectors, switched to IVF with %d cells", total, nlist)
 
     def delete(self, entry_id: str) -> None:
         with self._lock:
@@ -142,7 +171,9 @@ class VectorIndex:
             )
             return None
         index = cls(dim)
-        index._index = faiss.read_index(str(folder / "vectors.faiss"))  # type: ignore[assignment]
+        index._index = faiss.read_index(str(folder / "vectors.faiss"))
+        if isinstance(index._index, faiss.IndexIVF):
+            index._index.nprobe = cls.nprobe
         index._vectors_of = json.loads((folder / "ids.json").read_text("utf-8"))
         index._owner = {vid: eid for eid, vids in index._vectors_of.items() for vid in vids}
         index._next_id = max(index._owner, default=-1) + 1

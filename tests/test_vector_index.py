@@ -1,0 +1,47 @@
+"""The vector index switches to IVF past its size threshold and keeps working the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from embeddings.index import Manifest, VectorIndex
+
+
+def clustered(rng: np.random.Generator, centers: np.ndarray, n: int) -> np.ndarray:
+    v = centers[rng.integers(0, len(centers), n)] + 0.3 * rng.standard_normal((n, centers.shape[1]))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_large_bulk_load_becomes_ivf_and_agrees_with_exact_search(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    centers = rng.standard_normal((40, 32))
+    items = [(f"e{i}", clustered(rng, centers, 2)) for i in range(3000)]
+    exact = VectorIndex(32)
+    exact.ivf_threshold = 10**9
+    exact.add_many(items)
+    ivf = VectorIndex(32)
+    ivf.ivf_threshold = 2000
+    ivf.add_many(items)
+    assert isinstance(ivf._index, faiss.IndexIVFFlat)
+    assert ivf.vector_count == exact.vector_count == 6000
+    queries = clustered(rng, centers, 50)
+    agree = sum(exact.search(q, 5)[0][0] == ivf.search(q, 5)[0][0] for q in queries)
+    assert agree >= 45
+
+    target = queries[0]
+    ivf.upsert("new-entry", target[None, :])
+    assert ivf.search(target, 3)[0][0] == "new-entry"
+    ivf.delete("new-entry")
+    assert "new-entry" not in dict(ivf.search(target, 10))
+    assert ivf.vector_count == 6000
+
+    ivf.save(tmp_path / "idx", Manifest("enc", 32, 1, ivf.entry_count, ivf.vector_count))
+    loaded = VectorIndex.load(tmp_path / "idx", "enc", 32)
+    assert loaded is not None
+    index, manifest = loaded
+    assert isinstance(index._index, faiss.IndexIVF) and index._index.nprobe == VectorIndex.nprobe
+    assert manifest.vector_count == 6000
+    assert index.search(queries[1], 3) == ivf.search(queries[1], 3)
