@@ -39,7 +39,7 @@ test: setup lint typecheck bot-validate train unit bot-test  ## everything CI ru
 eval: setup
 	@$(PY) -m retrieval.evaluate --eval $(EVAL)
 
-eval-external: setup
+eval-external: setup train
 	@$(PY) -m retrieval.external --data $(DATA)
 
 eval-nlu: setup

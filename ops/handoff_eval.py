@@ -36,6 +36,8 @@ def evaluate_handoff(data: Path, limit: int | None = None) -> dict[str, object]:
         if line.strip()
     ]
     rows = rows[:limit] if limit else rows
+    if not MODEL.exists():
+        raise RuntimeError(f"no trained Rasa model at {MODEL}: run 'make train' first")
     port, token = _free_port(), "eval-token"
     proc = subprocess.Popen(
         [

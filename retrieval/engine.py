@@ -8,6 +8,7 @@ an absolute confidence, so one threshold decides answerability for any knowledge
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -32,7 +33,8 @@ class EngineParams:
     ambiguity_margin: float = 0.04
     oos_margin: float = -0.02  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
-    max_passage_chars: int = 300  # long summaries are cut for the dense index (cost grows with length)
+    max_passage_chars: int = 300  # long summaries are cut into passages of this size for the dense index
+    max_passages: int = 1  # how many passages of a long summary are indexed (cost grows with each)
 
 
 @dataclass
@@ -59,6 +61,27 @@ class SearchResult:
             "ambiguous": self.ambiguous,
             "results": [asdict(c) for c in self.candidates],
         }
+
+
+def passages(text: str, size: int, limit: int) -> list[str]:
+    """Up to ``limit`` chunks of at most ``size`` characters, cut after sentence ends where possible."""
+    sentences = [m for m in re.split(r"(?<=[。！？；!?;\n])", text) if m.strip()]
+    chunks: list[str] = []
+    current = ""
+    for sentence in sentences:
+        while len(sentence) > size:  # a very long sentence is hard-cut
+            if current:
+                chunks.append(current)
+                current = ""
+            chunks.append(sentence[:size])
+            sentence = sentence[size:]
+        if len(current) + len(sentence) > size:
+            chunks.append(current)
+            current = ""
+        current += sentence
+    if current.strip():
+        chunks.append(current)
+    return [c.strip() for c in chunks if c.strip()][:limit] or [text[:size]]
 
 
 def entry_tokens(entry: Entry, lexicon: Lexicon) -> list[str]:
@@ -99,10 +122,27 @@ class SearchEngine:
         self._oos = index
 
     # -- building ------------------------------------------------------------------------------
-    def _vectors(self, entry: Entry) -> Any:
+    def _texts(self, entry: Entry) -> tuple[list[str], list[str]]:
+        """What represents an entry in the dense index: its questions and its summary's passages."""
+        p = self.params
         questions = [t for t in entry.search_texts() if t != entry.summary]
-        summary = entry.summary[: self.params.max_passage_chars]
-        return np.vstack([self.encoder.encode_questions(questions), self.encoder.encode_passages([summary])])
+        return questions, passages(entry.summary, p.max_passage_chars, p.max_passages)
+
+    def _vectors(self, entry: Entry) -> Any:
+        questions, chunks = self._texts(entry)
+        return np.vstack([self.encoder.encode_questions(questions), self.encoder.encode_passages(chunks)])
+
+    def _prefetch(self, entries: list[Entry], batch: int = 64) -> None:
+        """Encode many entries' texts in batches (the encoder runs texts in parallel), filling the cache."""
+        if len(entries) < 2:
+            return
+        texts = [self._texts(e) for e in entries]
+        questions = [q for qs, _ in texts for q in qs]
+        chunks = [c for _, cs in texts for c in cs]
+        for start in range(0, len(questions), batch):
+            self.encoder.encode_questions(questions[start : start + batch])
+        for start in range(0, len(chunks), batch):
+            self.encoder.encode_passages(chunks[start : start + batch])
 
     def _tokens_for(self, entry: Entry) -> list[str]:
         """The entry's BM25 tokens, cut once per entry version (jieba learns its title first)."""
@@ -121,6 +161,7 @@ class SearchEngine:
         bm25 = Bm25Index()
         bm25.build([(e.id, self._tokens_for(e)) for e in entries])
         if dense is None:
+            self._prefetch(entries)
             dense = VectorIndex(self.encoder.dim)
             dense.add_many([(e.id, self._vectors(e)) for e in entries])
         with self._write:
@@ -130,6 +171,7 @@ class SearchEngine:
         """Swap in a snapshot with ``changed`` upserted and ``removed`` deleted (caller holds the lock)."""
         snap = self._snap
         add_user_words(t for e in changed for t in [e.title, *e.aliases])
+        self._prefetch(changed)
         for entry in changed:
             snap.dense.upsert(entry.id, self._vectors(entry))
         for entry_id in removed:
