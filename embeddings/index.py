@@ -40,6 +40,7 @@ class VectorIndex:
 
     ivf_threshold = 60_000
     nprobe = 24
+    second_weight = 0.4
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
@@ -114,22 +115,31 @@ class VectorIndex:
                     self._owner.pop(vid, None)
 
     def search(self, query: np.ndarray, k: int = 10, fanout: int = 8) -> list[tuple[str, float]]:
-        """Entries ranked by their best-matching vector's cosine similarity."""
+        """Entries ranked by how well their vectors match the query.
+
+        An entry with several paraphrases indexed (3 or more vectors) scores
+        ``best - second_weight * (best - second best)``: two close paraphrases are stronger evidence
+        than one lucky match (a second vector outside the retrieved set counts at the lowest
+        retrieved score). An entry with one or two vectors scores by its best match.
+        """
         with self._lock:
             if self._index.ntotal == 0:
                 return []
-            n = min(int(self._index.ntotal), max(k * fanout, 32))
+            n = min(int(self._index.ntotal), max(k * fanout, 64))
             scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), n)
-            best: dict[str, float] = {}
+            found: dict[str, list[float]] = {}
             for score, vid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
-                if vid < 0:
-                    continue
-                entry_id = self._owner[vid]
-                if entry_id not in best:
-                    best[entry_id] = score
-                if len(best) >= k:
-                    break
-            return sorted(best.items(), key=lambda kv: -kv[1])
+                if vid >= 0:
+                    found.setdefault(self._owner[vid], []).append(score)
+            floor = min((s for v in found.values() for s in v), default=0.0)
+            best: dict[str, float] = {}
+            for entry_id, got in found.items():
+                if len(self._vectors_of.get(entry_id, ())) >= 3:
+                    second = got[1] if len(got) > 1 else floor
+                    best[entry_id] = got[0] - self.second_weight * (got[0] - second)
+                else:
+                    best[entry_id] = got[0]
+            return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
     def entry_ids(self) -> set[str]:
         return set(self._vectors_of)

@@ -8,6 +8,7 @@ offered (intents that trigger the handoff), a 咨询 message should be kept by t
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -54,6 +55,8 @@ def evaluate_handoff(data: Path, limit: int | None = None) -> dict[str, object]:
             str(MODEL),
         ],
         cwd=ROOT / "bot",
+        # only /model/parse is used: no action server is needed, but endpoints.yml names one
+        env={**os.environ, "ACTION_SERVER_URL": "http://127.0.0.1:9/webhook"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
