@@ -125,8 +125,13 @@ class SearchEngine:
     def _texts(self, entry: Entry) -> tuple[list[str], list[str]]:
         """What represents an entry in the dense index: its questions and its summary's passages."""
         p = self.params
+        chunks = passages(entry.summary, p.max_passage_chars, p.max_passages)
         questions = [t for t in entry.search_texts() if t != entry.summary]
-        return questions, passages(entry.summary, p.max_passage_chars, p.max_passages)
+        if entry.title in chunks[0]:
+            # a title that only repeats the summary's opening is no question of its own: encoded on
+            # the question side it would match questions it does not answer
+            questions = [t for t in questions if t != entry.title]
+        return questions, chunks
 
     def _vectors(self, entry: Entry) -> Any:
         questions, chunks = self._texts(entry)

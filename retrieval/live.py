@@ -21,7 +21,7 @@ from retrieval.text import Lexicon
 
 log = logging.getLogger(__name__)
 # Bump when what is indexed per entry changes (Entry.search_texts): persisted indexes then rebuild.
-INDEX_RECIPE = "questions-as-queries-v3"  # v3: sentence-aligned passages
+INDEX_RECIPE = "questions-as-queries-v4"  # v4: no title vector when it repeats the summary
 
 
 def engine_params(settings: Settings) -> EngineParams:
