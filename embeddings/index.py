@@ -141,6 +141,9 @@ class VectorIndex:
                     best[entry_id] = got[0]
             return sorted(best.items(), key=lambda kv: -kv[1])[:k]
 
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._vectors_of
+
     def entry_ids(self) -> set[str]:
         return set(self._vectors_of)
 

@@ -177,8 +177,12 @@ class SearchEngine:
         snap = self._snap
         add_user_words(t for e in changed for t in [e.title, *e.aliases])
         self._prefetch(changed)
+        fresh = [e for e in changed if e.id not in snap.dense]
         for entry in changed:
-            snap.dense.upsert(entry.id, self._vectors(entry))
+            if entry.id in snap.dense:
+                snap.dense.upsert(entry.id, self._vectors(entry))
+        # new entries go in as one bulk add (a large first load may switch the index to IVF)
+        snap.dense.add_many([(e.id, self._vectors(e)) for e in fresh])
         for entry_id in removed:
             snap.dense.delete(entry_id)
             self._tokens.pop(entry_id, None)
@@ -252,7 +256,7 @@ class SearchEngine:
             cands.append(
                 Candidate(entry_id, entry.title, round(score, 4), round(cos, 4), round(bm, 3), round(cov, 3))
             )
-        cands.sort(key=lambda c: (-c.score, c.id))
+        cands.sort(key=lambda c: (-c.score, -c.dense, c.id))  # saturated scores: closer vector first
         cands = cands[:k]
         top = cands[0].score if cands else 0.0
         answerable = top >= p.answer_threshold

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from core.settings import Settings, get_settings
 from knowledge.cli import main as knowledge_cli
-from knowledge.io import write_jsonl
+from knowledge.io import read_yaml_dir, write_jsonl
 from knowledge.models import Entry
 from ops.handoff_eval import MESSAGES, evaluate_handoff
 from retrieval.evaluate import MODES, print_table
-from retrieval.live import LiveSearch
+from retrieval.live import LiveSearch, make_engine
 
 GOV_QA = "msgabench_gov_qa.jsonl"
 
@@ -95,10 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     print_table(results, ["hit@1", "hit@5", "mrr"])
     out: dict[str, object] = {"gov_qa": results}
     if (data / MESSAGES).exists():
-        handoff = evaluate_handoff(data)
+        # the citizen-facing knowledge base decides whether a message is answered or abstained on
+        engine = make_engine(base)
+        engine.rebuild([e for e in read_yaml_dir(base.knowledge_dir) if e.status == "published"])
+        handoff = evaluate_handoff(data, lambda text: engine.search(text, k=3).answerable)
         print(
             f"handoff triggers on {handoff['messages']} real citizen messages: 投诉/求助 → human offered "
-            f"{handoff['complaint_human_offered']}, 咨询 kept by the bot {handoff['consultation_kept_by_bot']}"
+            f"{handoff['complaint_human_offered']} (handed off directly {handoff['complaint_handed_off']}), "
+            f"咨询 kept by the bot {handoff['consultation_kept_by_bot']}"
         )
         out["handoff"] = handoff
     print("RESULT " + json.dumps(out, ensure_ascii=False))
