@@ -19,7 +19,7 @@ from embeddings.cache import CachedEncoder
 from embeddings.index import VectorIndex
 from knowledge.models import Entry
 from retrieval.bm25 import Bm25Index
-from retrieval.text import Lexicon, add_user_words, tokens
+from retrieval.text import Lexicon, add_user_words, lexical_tokens
 
 Mode = Literal["bm25", "dense", "hybrid"]
 
@@ -91,7 +91,7 @@ def entry_tokens(entry: Entry, lexicon: Lexicon) -> list[str]:
     weighted += [(entry.summary, 1), *((m.name, 1) for m in entry.bundled_matters)]
     out: list[str] = []
     for text, weight in weighted:
-        out += tokens(lexicon.normalise(text)) * weight
+        out += lexical_tokens(lexicon.normalise(text)) * weight
     return out
 
 
@@ -231,7 +231,9 @@ class SearchEngine:
         normalised = self.lexicon.normalise(text)
         n = max(k, p.candidates)
         lexical = (
-            {} if mode == "dense" else {i: (s, c) for i, s, c in snap.bm25.search(tokens(normalised), n)}
+            {}
+            if mode == "dense"
+            else {i: (s, c) for i, s, c in snap.bm25.search(lexical_tokens(normalised), n)}
         )
         dense: dict[str, float] = {}
         if mode != "bm25" and text:

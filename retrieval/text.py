@@ -249,6 +249,19 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """BM25 tokens: jieba words plus the character bigrams of every Chinese run (marked with §).
+
+    Bigrams match where jieba cuts a query and a document differently (口语 vs 公文 wording)."""
+    out = tokens(text)
+    for run in _CJK_RUN.findall(text.lower()):
+        out += ["§" + run[i : i + 2] for i in range(len(run) - 1)]
+    return out
+
+
 def content_tokens(text: str) -> list[str]:
     """Tokens that could name a service: everything but stopwords and aspect words."""
     return [t for t in tokens(text) if t not in ASPECT_WORDS and not set(t) <= FUNCTION_CHARS]
