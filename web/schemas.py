@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from web.handoffs import RESOLUTIONS, Resolution
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
 
 
+def _strip_non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty or only spaces")
+    return value.strip()
+
+
+NonBlank = Annotated[str, AfterValidator(_strip_non_blank)]
+
+
 class ChatRequest(BaseModel):
     sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
-    message: str = Field(min_length=1)
-
-    @field_validator("message")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("message must not be empty")
-        return value.strip()
+    message: NonBlank = Field(min_length=1)
 
 
 class ChatResponse(BaseModel):
@@ -122,14 +124,7 @@ class ClosedTicket(TicketPublic):
 
 
 class ReplyRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be empty")
-        return value.strip()
+    text: NonBlank = Field(min_length=1, max_length=4000)
 
 
 class CloseRequest(BaseModel):
@@ -146,14 +141,7 @@ class SentMessage(BaseModel):
 
 
 class AssistRequest(BaseModel):
-    text: str = Field(min_length=1, description="what the caller (or citizen) said")
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be empty")
-        return value.strip()
+    text: NonBlank = Field(min_length=1, description="what the caller (or citizen) said")
 
 
 class SituationQuestion(BaseModel):
