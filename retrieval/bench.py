@@ -264,6 +264,12 @@ Latencies include query encoding (the query cache is emptied before each search)
 Targets (issue 4, 2 cores): search p95 ≤ 25 ms at 2,262 entries and ≤ 60 ms at 100,000;
 single-entry upsert ≤ 200 ms; phone assist p95 ≤ 300 ms (issue 7).
 
+Query encoding dominates every search. FAISS answers one query on one OpenMP thread
+(`embeddings/index.py`): its thread pool, left spinning beside the encoder's, slowed encoding by a
+third on 2 cores (measured in session 3 on the same machine: end-to-end p95 at 2,262 entries
+26.1 ms → 20.9 ms, at 100,051 entries 28.0 ms → 21.2 ms). The machine matters too: session 2's AMD EPYC
+encoded a query in 28.5 / 41.8 ms (p50 / p95), this Xeon in about half that.
+
 Guangdong import report:
 
 ```

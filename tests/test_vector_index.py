@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import faiss
@@ -45,3 +46,33 @@ def test_large_bulk_load_becomes_ivf_and_agrees_with_exact_search(tmp_path: Path
     assert isinstance(index._index, faiss.IndexIVF) and index._index.nprobe == VectorIndex.nprobe
     assert manifest.vector_count == 6000
     assert index.search(queries[1], 3) == ivf.search(queries[1], 3)
+
+
+class _ThreadProbe:
+    """Wraps a FAISS index and records how many OpenMP threads FAISS would use for each search."""
+
+    def __init__(self, index: faiss.Index) -> None:
+        self.index, self.threads = index, []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.index, name)
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        self.threads.append(faiss.omp_get_max_threads())
+        return self.index.search(x, k)
+
+
+def test_one_query_is_searched_on_one_thread_and_the_setting_is_restored() -> None:
+    rng = np.random.default_rng(5)
+    index = VectorIndex(16)
+    index.add_many([(f"e{i}", clustered(rng, rng.standard_normal((4, 16)), 3)) for i in range(50)])
+    probe = _ThreadProbe(index._index)
+    index._index = probe
+    faiss.omp_set_num_threads(2)
+    try:
+        hits = index.search(clustered(rng, rng.standard_normal((4, 16)), 1)[0], 5)
+        assert len(hits) == 5
+        assert probe.threads == [1]
+        assert faiss.omp_get_max_threads() == 2
+    finally:
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
