@@ -7,6 +7,8 @@ answers the citizen's next question again.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -43,12 +45,21 @@ def test_agent_takes_over_in_the_console_and_hands_back(browser: Browser, system
         open_widget(citizen)
         ask(citizen, "公租房谁能申请？")
         expect(card(citizen, "public-rental-housing").first).to_be_visible()
+        # other browser tests may have left tickets: this citizen's is the first one newer than the queue
+        expect(agent.locator("#queue-count")).to_have_text(re.compile(r"（\d+）"))
+        ids = "nodes => nodes.map(n => Number(n.dataset.id))"
+        before = max(agent.locator("#queue .ticket").evaluate_all(ids), default=0)
         citizen.locator("#banshi-human").click()
         expect(citizen.locator("#banshi-handoff")).to_contain_text("正在转接")
 
-        ticket = agent.locator("#queue .ticket").first
-        expect(ticket).to_be_visible(timeout=15_000)
-        ticket.click()
+        agent.wait_for_function(
+            "before => [...document.querySelectorAll('#queue .ticket.status-waiting')]"
+            ".some(n => Number(n.dataset.id) > before)",
+            arg=before,
+            timeout=15_000,
+        )
+        newest = max(agent.locator("#queue .ticket.status-waiting").evaluate_all(ids))
+        agent.locator(f'#queue .ticket[data-id="{newest}"]').click()
         agent.locator("#claim").click()
         expect(agent.locator(".suggestion").first).to_be_visible()
         send = agent.locator(".suggestion-send").first

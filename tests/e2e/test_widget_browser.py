@@ -340,6 +340,8 @@ def test_question_card_quick_reply_and_reload(page: Page, system: System) -> Non
     expect(question).to_contain_text("登记结婚")
     question.locator(".banshi-quick", has_text="是").first.click()
     expect(page.locator(".banshi-msg.banshi-user").last).to_have_text(re.compile(r"\s*(我：)?是\s*$"))
+    answered = page.locator(".banshi-msg", has_text="登记结婚").filter(has=page.locator(".banshi-quick"))
+    expect(answered.locator(".banshi-quick").first).to_be_disabled()  # answered: no reply out of context
     wait_idle(page)
     question = page.locator(".banshi-msg", has=page.locator(".banshi-quick")).last
     expect(question).to_contain_text("岳阳市以外")
@@ -371,6 +373,8 @@ def test_question_card_quick_reply_and_reload(page: Page, system: System) -> Non
     assert sender_of(page) == sender
     expect(page.locator(".banshi-greeting")).to_have_count(0)
     expect(card(page, "newborn-birth")).to_have_count(2)
+    answered = page.locator(".banshi-msg", has_text="岳阳市以外").filter(has=page.locator(".banshi-quick"))
+    expect(answered.locator(".banshi-quick").first).to_be_disabled()
 
     # history is complete: the server holds exactly what is shown
     with system.client() as c:

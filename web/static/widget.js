@@ -335,8 +335,20 @@
 
   function scrollToEnd() { ui.log.scrollTop = ui.log.scrollHeight; }
 
+  /**
+   * A citizen's new message retires the quick replies shown before it: an answered clarifying
+   * question or an old card's follow-ups would send a reply out of context. The greeting's popular
+   * questions stay usable. Runs for history too, so a reload shows the same state.
+   */
+  function retireQuickReplies() {
+    ui.log.querySelectorAll('.banshi-msg:not(.banshi-greeting) .banshi-quick').forEach(function (b) {
+      b.disabled = true;
+    });
+  }
+
   /** Append one .banshi-msg to the log. role: user/bot/agent/system. */
   function addMsg(role, id, children, extraClass) {
+    if (role === 'user') retireQuickReplies();
     const labels = { user: '我', bot: '智能助手', agent: '人工客服', system: '系统提示' };
     const msg = el('div', {
       className: 'banshi-msg banshi-' + role + (extraClass ? ' ' + extraClass : ''),
