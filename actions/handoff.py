@@ -1,4 +1,9 @@
-"""action_handoff: hand the conversation to a human agent (or take a message) and pause the bot."""
+"""action_handoff: hand the conversation to a human agent and pause the bot, or take a message.
+
+When no agent can take over (outside hours, or no console open), the bot is *not* paused: the
+citizen gets the 留言 form and 12345, and can go on asking the bot. A paused bot with nobody to take
+over would leave every later message unanswered.
+"""
 
 from __future__ import annotations
 
@@ -78,11 +83,13 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
         )
         dispatcher.utter_message(
             text=f"{why}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
-            f"紧急事项请拨打{settings.hotline}热线（7×24小时）。"
+            f"紧急事项请拨打{settings.hotline}热线（7×24小时）。其他办事问题，您也可以继续问我。"
         )
         payload["status"] = "offline"
         payload["leave_message"] = True
     dispatcher.utter_message(json_message=payload)
+    if not online:
+        return [SlotSet("misses", 0.0)]  # nobody will take over: the bot keeps answering
     return [SlotSet("misses", 0.0), ConversationPaused()]
 
 

@@ -118,7 +118,13 @@ def test_abstains_and_offers_a_human(live: LiveSearch) -> None:
     assert slot(events, "misses") == 1.0
 
 
+def agent_on_duty(settings: Settings) -> None:
+    accounts = AccountStore(session_factory(settings.database_url))
+    accounts.touch(accounts.create("agent-on-duty", "password-123", "agent").id)  # the console polls
+
+
 def test_second_miss_hands_off(live: LiveSearch, settings: Settings) -> None:
+    agent_on_duty(settings)
     events, _messages = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 1.0}))
     assert any(e.get("event") == "pause" for e in events)
     with session_factory(settings.database_url)() as s:
@@ -127,6 +133,7 @@ def test_second_miss_hands_off(live: LiveSearch, settings: Settings) -> None:
 
 
 def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Settings) -> None:
+    agent_on_duty(settings)
     t = tracker(
         "我要投诉，电话13812345678",
         "complain",
@@ -143,8 +150,7 @@ def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Setti
 
 
 def test_handoff_waits_for_an_agent_whose_console_is_open(live: LiveSearch, settings: Settings) -> None:
-    accounts = AccountStore(session_factory(settings.database_url))
-    accounts.touch(accounts.create("agent-on-duty", "password-123", "agent").id)  # the console polls
+    agent_on_duty(settings)
     _, messages = run(ActionHandoff(), tracker("转人工", "request_human"))
     assert "正在为您转接" in messages[0]["text"]
     assert messages[-1]["custom"]["status"] == "waiting"
@@ -157,8 +163,9 @@ def test_handoff_takes_a_message_when_no_agent_is_online(live: LiveSearch, setti
     accounts.create("agent-at-lunch", "password-123", "agent")  # has an account, console closed
     accounts.touch(accounts.create("editor-busy", "password-123", "editor").id)  # editors do not count
     events, messages = run(ActionHandoff(), tracker("转人工", "request_human"))
-    assert any(e.get("event") == "pause" for e in events)
+    assert not any(e.get("event") == "pause" for e in events)  # nobody will take over: keep answering
     assert "现在人工客服都不在线" in messages[0]["text"] and "12345" in messages[0]["text"]
+    assert "继续问我" in messages[0]["text"]
     assert messages[-1]["custom"]["status"] == "offline" and messages[-1]["custom"]["leave_message"] is True
     with session_factory(settings.database_url)() as s:
         assert s.query(HandoffRow).one().status == "offline"

@@ -28,7 +28,10 @@ class ChatRequest(BaseModel):
 
 class ChatResponse(BaseModel):
     messages: list[dict[str, Any]]
-    handoff: bool
+    handoff: bool = Field(
+        description="the conversation waits for or is with a human agent; false when no agent is online "
+        "and the bot keeps answering (the handoff message then offers 留言)"
+    )
     degraded: bool = False
 
 

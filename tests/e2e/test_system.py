@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import update
 
+from core.db import UserRow, session_factory
 from tests.e2e.conftest import System
 from tests.staff import open_console
 
@@ -61,6 +63,22 @@ def test_request_human_hands_off_and_pauses_the_bot(system: System) -> None:
     assert reply["handoff"] is True
     later = _chat(system, sender, "还在吗")
     assert later["handoff"] is True and later["messages"] == []
+
+
+def test_with_no_agent_online_the_bot_takes_a_message_and_keeps_answering(system: System) -> None:
+    with session_factory(system.settings.database_url).begin() as s:
+        s.execute(update(UserRow).values(last_seen=None))  # every console closed
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    reply = _chat(system, sender, "转人工")
+    offer = [m for m in reply["messages"] if m["type"] == "handoff"]
+    assert offer and offer[0]["status"] == "offline" and offer[0]["leave_message"] is True
+    assert reply["handoff"] is False
+    cards = _cards(_chat(system, sender, "公租房谁能申请？"))  # not a silent, paused bot
+    assert cards and cards[0]["entry_id"] == "public-rental-housing"
+    with system.client() as c:
+        r = c.post(f"/api/chat/{sender}/callback", json={"phone": "13812345678", "message": "请回电"})
+    assert r.status_code == 200, r.text
+    assert _cards(_chat(system, sender, "那要多久？")), "after leaving a message the bot still answers"
 
 
 def test_stored_transcript_is_masked(system: System) -> None:

@@ -63,7 +63,8 @@ async def chat(
         stored = conversations.add(body.sender_id, "system", {"type": "text", "text": text})
         return ChatResponse(messages=[stored], handoff=False, degraded=True)
     messages = [conversations.add(body.sender_id, "bot", m) for m in to_messages(responses)]
-    handoff = any(m.get("type") == "handoff" for m in messages)
+    # handed to a person who will take over (with nobody online the bot keeps answering)
+    handoff = any(m.get("type") == "handoff" and m.get("status") != "offline" for m in messages)
     return ChatResponse(messages=messages, handoff=handoff)
 
 
