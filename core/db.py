@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,8 +20,9 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 
 def utcnow() -> dt.datetime:
@@ -219,3 +222,19 @@ def engine_for(url: str) -> Engine:
 
 def session_factory(url: str) -> sessionmaker[Any]:
     return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def writing(sessions: sessionmaker[Any]) -> Iterator[Session]:
+    """A transaction for read-check-write work that holds the write lock from its first statement.
+
+    On PostgreSQL the caller's ``SELECT … FOR UPDATE`` row locks serialise such transactions. SQLite
+    ignores ``FOR UPDATE`` and its driver opens a transaction only at the first write, so two of them
+    could both read the same state, both pass their check and both write (a lost update). There a
+    no-op UPDATE takes the database's write lock first: the second transaction waits (busy_timeout)
+    and then reads what the first one committed.
+    """
+    with sessions.begin() as s:
+        if s.get_bind().dialect.name == "sqlite":
+            s.execute(text("UPDATE entry_drafts SET lock_version = lock_version WHERE 0"))
+        yield s

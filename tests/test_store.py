@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -10,9 +11,10 @@ from sqlalchemy import create_engine, text
 
 from core.db import session_factory
 from core.migrate import migrate
-from knowledge.errors import EntryNotFound, VersionConflict
+from knowledge.errors import DraftConflict, EntryNotFound, VersionConflict
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
+from knowledge.workflow import Actor, EntryState, Workflow
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -83,3 +85,39 @@ def test_published_versions_are_kept(store: EntryStore, seed_entries: list[Entry
     assert len(store.versions(entry.id)) == 2
     store.delete(entry.id)
     assert store.count() == 0
+
+
+def _save_at_once(workflow: Workflow, entry_id: str, seen: EntryState, fees: list[str]) -> list[str]:
+    """Each editor saves ``seen`` with its own fees, all released by one barrier; their outcomes."""
+    barrier = threading.Barrier(len(fees))
+    outcomes: list[str] = []
+
+    def save(n: int) -> None:
+        raw = {**seen.content, "fees": fees[n]}
+        barrier.wait()
+        try:
+            workflow.save(entry_id, raw, seen.lock_version, Actor(f"editor-{n}", "editor"))
+            outcomes.append("saved")
+        except DraftConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(len(fees))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(outcomes)
+
+
+def test_simultaneous_saves_one_wins_and_the_other_gets_a_conflict(
+    store: EntryStore, seed_entries: list[Entry]
+) -> None:
+    """Two editors press 保存 in the same instant on the same version: never a lost update."""
+    store.import_entries(seed_entries)  # an entry is checked against the entries it links to
+    workflow = Workflow(store._sessions)
+    entry_id = seed_entries[0].id
+    for attempt in range(6):
+        seen = workflow.get(entry_id)
+        outcomes = _save_at_once(workflow, entry_id, seen, [f"甲改的收费{attempt}", f"乙改的收费{attempt}"])
+        assert outcomes == ["conflict", "saved"], f"attempt {attempt}"
+        assert workflow.get(entry_id).lock_version == seen.lock_version + 1
