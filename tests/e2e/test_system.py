@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.db import UserRow, session_factory
 from tests.e2e.conftest import System
@@ -65,11 +67,27 @@ def test_request_human_hands_off_and_pauses_the_bot(system: System) -> None:
     assert later["handoff"] is True and later["messages"] == []
 
 
+@contextmanager
+def _no_agent_online(system: System) -> Iterator[None]:
+    """Every console closed for the duration; presence is restored afterwards, because the web app
+    skips re-recording an agent's presence it recorded moments ago (other tests need the agent online)."""
+    sessions = session_factory(system.settings.database_url)
+    with sessions() as s:
+        seen = dict(s.execute(select(UserRow.id, UserRow.last_seen)).tuples().all())
+    with sessions.begin() as s:
+        s.execute(update(UserRow).values(last_seen=None))
+    try:
+        yield
+    finally:
+        with sessions.begin() as s:
+            for user_id, last_seen in seen.items():
+                s.execute(update(UserRow).where(UserRow.id == user_id).values(last_seen=last_seen))
+
+
 def test_with_no_agent_online_the_bot_takes_a_message_and_keeps_answering(system: System) -> None:
-    with session_factory(system.settings.database_url).begin() as s:
-        s.execute(update(UserRow).values(last_seen=None))  # every console closed
     sender = f"t-{uuid.uuid4().hex[:8]}"
-    reply = _chat(system, sender, "转人工")
+    with _no_agent_online(system):
+        reply = _chat(system, sender, "转人工")
     offer = [m for m in reply["messages"] if m["type"] == "handoff"]
     assert offer and offer[0]["status"] == "offline" and offer[0]["leave_message"] is True
     assert reply["handoff"] is False
