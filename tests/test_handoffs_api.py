@@ -341,6 +341,59 @@ def test_takeover_round_trip_through_the_citizen_chat(
     assert r.json()["handoff"] is False and rasa.sent == [("c1", "那要多久")]
 
 
+def test_the_citizen_can_stop_waiting_and_the_bot_answers_again(app: FastAPI, rasa: StubRasa) -> None:
+    citizen = client_for(app)
+    ticket_id = add_ticket(app, sender_id="c1")
+    r = citizen.post("/api/chat/c1/handoff/cancel")
+    assert r.status_code == 200 and r.json()["ticket_id"] == ticket_id and r.json()["bot_resumed"] is True
+    assert rasa.resumed == ["c1"]
+    row = ticket_row(app, ticket_id)
+    assert row.status == "closed" and row.resolution == "cancelled" and row.closed_at is not None
+    assert feed(citizen, "c1")[-1]["status"] == "cancelled"
+    r = citizen.post("/api/chat", json={"sender_id": "c1", "message": "护照怎么办"})
+    assert r.json()["handoff"] is False and rasa.sent == [("c1", "护照怎么办")]
+    assert citizen.post("/api/chat/c1/handoff/cancel").status_code == 409  # nothing waits any more
+
+
+def test_once_an_agent_has_taken_over_the_citizen_cannot_cancel(
+    app: FastAPI, agent: TestClient, rasa: StubRasa
+) -> None:
+    ticket_id = add_ticket(app, sender_id="c1")
+    agent.post(f"/api/handoffs/{ticket_id}/claim")
+    r = client_for(app).post("/api/chat/c1/handoff/cancel")
+    assert r.status_code == 409 and "客服可能已经接入" in r.json()["detail"]
+    assert ticket_row(app, ticket_id).status == "active" and rasa.resumed == []
+
+
+def _cancel_and_claim_at_once(queue: HandoffQueue, ticket_id: int, sender_id: str, agent: Any) -> list[str]:
+    start = threading.Barrier(2)
+    won: list[str] = []
+
+    def attempt(name: str) -> None:
+        start.wait()
+        try:
+            queue.cancel_waiting(sender_id) if name == "cancel" else queue.claim(ticket_id, agent)
+            won.append(name)
+        except TicketConflict:
+            pass
+
+    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("cancel", "claim")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return won
+
+
+def test_a_cancel_and_a_claim_at_once_have_one_winner(app: FastAPI) -> None:
+    agent = app.state.auth.accounts.create("agent-racer", "password-123", "agent")
+    for n in range(6):
+        ticket_id = add_ticket(app, sender_id=f"race-{n}")
+        won = _cancel_and_claim_at_once(app.state.handoffs, ticket_id, f"race-{n}", agent)
+        assert len(won) == 1, won
+        assert ticket_row(app, ticket_id).status == ("closed" if won == ["cancel"] else "active")
+
+
 # -- release --------------------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ RESOLUTIONS: dict[Resolution, str] = {
     "no_response": "群众无回应",
     "other": "其他",
 }
+CANCELLED = "cancelled"  # the resolution of a ticket the citizen withdrew before any agent took it
 CLOSE_GRACE = dt.timedelta(seconds=5)
 STATUS_TITLES = {
     "waiting": "排队中",
@@ -204,6 +205,35 @@ class HandoffQueue:
             },
         )
         return ticket
+
+    def cancel_waiting(self, sender_id: str) -> HandoffRow:
+        """The citizen stops waiting for an agent and goes back to the bot.
+
+        Only a ticket nobody has taken yet can be withdrawn (a conditional update: of a cancel and a claim
+        in the same instant exactly one wins); once an agent is talking, the agent ends the conversation.
+        """
+        now = utcnow()
+        with self.sessions.begin() as s:
+            ticket_id = s.scalars(
+                select(HandoffRow.id)
+                .where(HandoffRow.sender_id == sender_id, HandoffRow.status == "waiting")
+                .order_by(HandoffRow.id.desc())
+            ).first()
+            changed = 0
+            if ticket_id is not None:
+                changed = s.execute(
+                    update(HandoffRow)
+                    .where(HandoffRow.id == ticket_id, HandoffRow.status == "waiting")
+                    .values(status="closed", resolution=CANCELLED, closed_at=now, updated_at=now)
+                ).rowcount  # type: ignore[attr-defined]
+        if ticket_id is None or changed != 1:
+            raise TicketConflict(ticket_id or 0, "没有正在等待的人工服务可以取消（客服可能已经接入）。")
+        self.conversations.add(
+            sender_id,
+            "system",
+            {"type": "handoff", "status": "cancelled", "text": "已取消转人工，智能助手继续为您服务。"},
+        )
+        return self.get(ticket_id)
 
     def reply(self, ticket_id: int, agent: Account, text: str) -> dict[str, Any]:
         """Send the agent's message to the citizen (only the agent holding the ticket)."""

@@ -448,6 +448,22 @@ def test_handoff_shows_agent_reply_live(page: Page, system: System) -> None:
     _handoff_with_agent_reply(page, system, "desktop-handoff-agent")
 
 
+def test_citizen_stops_waiting_and_the_bot_answers_again(page: Page, system: System) -> None:
+    with AgentConsole(system) as agent:
+        agent.log_in()  # an agent is online, so the handoff waits in the queue
+        open_widget(page)
+        request_human(page)
+        banner = page.locator("#banshi-handoff")
+        expect(banner).to_contain_text("正在转接")
+        banner.get_by_role("button", name="取消转人工").click()
+        expect(banner).to_be_hidden(timeout=REPLY_MS)
+        expect(page.locator(".banshi-handoff-msg", has_text="已取消转人工")).to_be_visible()
+        sender = sender_of(page)
+        assert all(t["sender_id"] != sender for t in agent.tickets("waiting"))
+    ask(page, "宝宝刚出生要办什么手续")
+    expect(card(page, "newborn-birth").first).to_be_visible(timeout=REPLY_MS)
+
+
 def test_guide_page_is_complete_with_qr(page: Page) -> None:
     page.goto("/guide/newborn-birth")
     expect(page.locator("h1")).to_contain_text("出生")

@@ -10,13 +10,14 @@ import time
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from core.db import HandoffRow, utcnow
 from core.pii import mask_pii
-from web.deps import ConversationsDep, RasaDep, SettingsDep
+from web.deps import ConversationsDep, HandoffsDep, RasaDep, SettingsDep
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, MessagesResponse
 
@@ -119,6 +120,26 @@ async def leave_message(
     )
     conversations.add(sender_id, "system", {"type": "text", "text": expect})
     return {"ok": True, "expect": expect}
+
+
+@router.post("/{sender_id}/handoff/cancel")
+async def cancel_handoff(
+    queue: HandoffsDep,
+    rasa: RasaDep,
+    sender_id: str = Path(min_length=1, max_length=120, pattern=SENDER_PATTERN),
+) -> dict[str, object]:
+    """取消转人工: the citizen stops waiting for an agent (none has taken over yet); the bot answers again.
+
+    409 when nothing is waiting, e.g. an agent took the conversation a moment ago.
+    """
+    ticket = await run_in_threadpool(queue.cancel_waiting, sender_id)
+    resumed = True
+    try:
+        await rasa.resume(sender_id)
+    except RasaUnavailable as exc:
+        resumed = False
+        log.warning("ticket %d cancelled, but Rasa did not resume %s: %s", ticket.id, sender_id, exc)
+    return {"ok": True, "ticket_id": ticket.id, "bot_resumed": resumed}
 
 
 @router.get("/{sender_id}/stream")

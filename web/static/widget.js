@@ -525,6 +525,23 @@
     ui.handoff.hidden = false;
   }
 
+  /** Waiting for an agent: the citizen may stop waiting and go back to the bot (取消转人工). */
+  function waitingBanner() {
+    showBanner('正在转接人工客服…', 'waiting');
+    const cancel = el('button', { type: 'button', className: 'banshi-linkbtn banshi-cancel-handoff', text: '取消转人工' });
+    cancel.addEventListener('click', function () {
+      cancel.disabled = true;
+      api('POST', chatPath('/handoff/cancel'), {}).then(function (res) {
+        if (!res.ok) throw res;
+        return catchUp(); // the stored "cancelled" message switches the widget back to the bot
+      }).catch(function (res) {
+        cancel.disabled = false;
+        systemNotice(detailOf(res, '没有取消成功，请稍后再试，或拨打' + HOTLINE + '。'), 'banshi-notice');
+      });
+    });
+    ui.handoff.appendChild(cancel);
+  }
+
   function agentBanner() {
     showBanner(state.agent ? '人工客服（工号' + state.agent + '）正在为您服务' : '人工客服正在为您服务', 'active');
   }
@@ -535,7 +552,7 @@
     if (m.agent) state.agent = String(m.agent);
     if (status === 'waiting') {
       text = text || '正在转接人工客服…';
-      showBanner('正在转接人工客服…', 'waiting');
+      waitingBanner();
       setHandoff(true);
     } else if (status === 'active') {
       text = text || '人工客服已接入';
@@ -544,6 +561,9 @@
     } else if (status === 'offline') {
       text = text || '当前暂无人工客服在线。';
       showBanner('当前暂无人工客服在线' + (m.leave_message ? '，您可以留言，我们会尽快回复' : ''), 'offline');
+      setHandoff(false);
+    } else if (status === 'cancelled') {
+      text = text || '已取消转人工，智能助手继续为您服务。';
       setHandoff(false);
     } else if (status === 'closed') {
       text = text || '人工服务已结束，智能助手继续为您服务';
@@ -598,7 +618,7 @@
   function setHandoff(on) {
     state.handoff = !!on;
     const serving = state.bannerKind === 'waiting' || state.bannerKind === 'active';
-    if (on && !serving) showBanner('正在转接人工客服…', 'waiting');
+    if (on && !serving) waitingBanner();
     if (!on && serving) { ui.handoff.hidden = true; state.bannerKind = ''; }
     if (on) startStream();
     schedulePoll();

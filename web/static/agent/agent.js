@@ -319,6 +319,7 @@
 
   function resolutionTitle(value) {
     if (!value) return '';
+    if (value === 'cancelled') return '群众取消等待'; // withdrawn in the widget before anyone took it
     const option = Array.prototype.find.call($('resolution').options, function (o) { return o.value === value; });
     return option ? option.textContent : value;
   }
