@@ -32,7 +32,6 @@ from core.settings import ROOT
 from knowledge.models import Entry
 from knowledge.store import EntryStore
 from tests.e2e.conftest import System
-from web.conversations import Conversations
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -230,7 +229,6 @@ class AgentConsole:
     def __init__(self, system: System) -> None:
         self.system = system
         self.http = httpx.Client(base_url=system.base, timeout=30)
-        self.api = True
 
     def __enter__(self) -> AgentConsole:
         return self
@@ -243,11 +241,6 @@ class AgentConsole:
         r = self.http.post(
             "/api/auth/login", json={"username": "agent1", "password": self.system.settings.demo_password}
         )
-        if r.status_code == 404:
-            # TODO(issue 7): the agent API is written in parallel; without it the agent is simulated
-            # (see reply()). Remove this branch once /api/auth/login exists everywhere.
-            self.api = False
-            return
         assert r.status_code == 200, r.text
         csrf = r.json().get("csrf_token") or self.http.cookies.get("csrf_token") or ""
         self.http.headers["X-CSRF-Token"] = csrf
@@ -261,13 +254,6 @@ class AgentConsole:
 
     def reply(self, sender: str, text: str) -> None:
         """Claim the citizen's waiting ticket and answer."""
-        if not self.api:
-            # TODO(issue 7): stand-in for POST /api/handoffs/{id}/messages, storing the message the
-            # way the agent API does; the widget must show it live either way.
-            Conversations(session_factory(self.system.settings.database_url)).add(
-                sender, "agent", {"type": "text", "text": text, "agent": "agent1"}
-            )
-            return
         mine = [t for t in self.tickets("waiting") if t.get("sender_id") == sender]
         assert mine, f"no waiting ticket for {sender}"
         ticket = mine[0]["id"]
