@@ -31,15 +31,30 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def seed_embedding_cache(data_dir: Path, source: Path = ROOT / "var" / "embeddings.sqlite") -> None:
-    """Start from the local embedding cache when there is one (only the speed changes)."""
-    if not source.exists():
-        return
+LOCAL_CACHE = ROOT / "var" / "embeddings.sqlite"
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
     with (
         contextlib.closing(sqlite3.connect(str(source), timeout=30)) as src,
-        contextlib.closing(sqlite3.connect(str(data_dir / "embeddings.sqlite"))) as dst,
+        contextlib.closing(sqlite3.connect(str(target))) as dst,
     ):
         src.backup(dst)
+
+
+def seed_embedding_cache(data_dir: Path, source: Path = LOCAL_CACHE) -> None:
+    """Start from the local embedding cache when there is one (keyed by model and text hash: only the
+    speed changes)."""
+    if source.exists():
+        _copy_sqlite(source, data_dir / "embeddings.sqlite")
+
+
+def keep_embedding_cache(data_dir: Path, target: Path = LOCAL_CACHE) -> None:
+    """Leave the cache built by this run for the next one when there is no local cache yet."""
+    built = data_dir / "embeddings.sqlite"
+    if built.exists() and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy_sqlite(built, target)
 
 
 @contextlib.contextmanager
@@ -63,6 +78,7 @@ def running_system(timeout: float = 600) -> Iterator[str]:
     if knowledge_cli(["--database-url", settings.database_url, "seed"]) != 0:
         raise SystemStartError("seeding the database failed")
     LiveSearch(settings).warm_up()  # build the index once; the processes load it
+    keep_embedding_cache(tmp)
     sup = Supervisor(children(settings, MODEL, tmp / "logs"), tmp / "logs", env=env)
     ok = False
     try:
