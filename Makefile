@@ -5,8 +5,10 @@ RASA := $(CURDIR)/.venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
+DIALOGUES ?= knowledge/eval/dialogues.yml
+URL ?=
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -22,7 +24,7 @@ lint: setup
 	.venv/bin/ruff format --check .
 
 typecheck: setup
-	.venv/bin/mypy core knowledge embeddings retrieval actions web ops
+	.venv/bin/mypy core knowledge embeddings retrieval actions web ops evaluation
 
 unit: setup train
 	$(PY) -m pytest -q
@@ -41,6 +43,9 @@ eval: setup
 
 eval-external: setup train
 	@$(PY) -m retrieval.external --data $(DATA)
+
+eval-dialogue: setup train  ## multi-turn dialogues through the real servers (URL=http://host:port: a running web app)
+	@$(PY) -m evaluation.dialogue --dialogues $(DIALOGUES) $(if $(URL),--url $(URL)) $(if $(VERBOSE),--verbose)
 
 eval-nlu: setup
 	mkdir -p reports
