@@ -20,6 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jieba
+import jieba.posseg as pseg
 import yaml
 
 from knowledge.checklist import UNSURE
@@ -31,7 +33,7 @@ PUNCT = re.compile(r"[\s,，.。!！?？、;；:：~～…\"'“”‘’()（�
 LEADING = re.compile(r"^(?:嗯+|呃+|额+|哦+|噢+|啊+|唔+|那个|这个|就是|我说|回答|答)+")
 TRAILING = re.compile(r"(?:的|啊|呀|吧|哦|噢|呢|啦|哈|嘛|哟|了|的呀|的啊|的吧)+$")
 QUESTION = re.compile(
-    r"[?？]|吗|么$|呢$|多久|多长|几天|几个|多少|哪里|哪儿|哪个|在哪|去哪|什么|啥|怎么|咋|如何|为什么|"
+    r"[?？]|吗|么$|呢$|多久|多长|几天|几个|几点|几号|多少|哪|什么|啥|怎么|咋|如何|为什么|"
     r"能不能|可不可以|可以吗|行不行|是不是|有没有|要不要|需不需要|会不会"
 )
 UNSURE_WORDS = (
@@ -58,7 +60,7 @@ ORDINAL = re.compile(
 )
 CN_NUM = {c: i for i, c in enumerate("一二三四五六七八九", start=1)}
 # characters that carry no meaning when comparing a reply with an option label
-FILLER_CHARS = set("的了是我在吗呢吧啊呀就也都还要有个这那一和或及与为被把给对于人家里上下中")
+FILLER_CHARS = set("的了是我在吗呢吧啊呀就也都还要有个这那一和或及与为被把给对于人里上下中他她它")
 
 
 @dataclass(frozen=True)
@@ -187,9 +189,14 @@ def _yes_no_prefix(text: str) -> str | None:
     return max(leading)[1] if leading else None
 
 
-def _negated(text: str, at: int) -> bool:
-    window = text[max(0, at - 3) : at]
-    return any(n in window for n in ("不", "没", "无", "未", "非", "别"))
+NEGATIONS = ("不", "没", "无", "未", "非", "别")
+
+
+def _negated(text: str, at: int, length: int = 0) -> bool:
+    """A negation in the three characters before a word (没有委托) or right after it (单位没报)."""
+    before = text[max(0, at - 3) : at]
+    after = text[at + length : at + length + 2] if length else ""
+    return any(n in before or n in after for n in NEGATIONS)
 
 
 def _concept(text: str, situation: Situation) -> str | None:
@@ -202,24 +209,69 @@ def _concept(text: str, situation: Situation) -> str | None:
             for w in words:
                 at = text.find(w)
                 if at >= 0:
-                    flipped = _negated(text, at) and not any(n in w for n in "不没无未非")
+                    flipped = _negated(text, at, len(w)) and not any(n in w for n in "不没无未非")
                     votes.add(("no" if value == "yes" else "yes") if flipped else value)
     return votes.pop() if len(votes) == 1 else None
 
 
-def _key_terms(question: str) -> list[str]:
-    """Two-character pieces of the question's content (是否/是/吗 and the like removed)."""
-    core = re.sub(r"是否|是不是|有没有|需不需要|需要|已经|是|否|吗|为|的|[？?（）()，,、]", " ", question)
-    return [w[i : i + 2] for w in core.split() for i in range(len(w) - 1)]
+QUESTION_WORDS = {"是否", "是不是", "有没有", "需要", "已经", "是", "否", "吗", "为", "的", "或", "和", "及", "以外"}
+
+
+@lru_cache(maxsize=1024)
+def _key_terms(question: str) -> tuple[str, ...]:
+    """The question's content words of two or more characters (jieba), 是否 and the like left out."""
+    words = jieba.lcut(re.sub(r"[（(][^）)]*[）)]|[？?，,、]", " ", question))
+    terms = [w for w in words if len(w) >= 2 and w not in QUESTION_WORDS]
+    # a place named with its level (岳阳市, 湖南省) is also named without it
+    terms += [w[:-1] for w in terms if len(w) >= 3 and w[-1] in "市省县区"]
+    return tuple(terms)
 
 
 def _restated(text: str, situation: Situation) -> str | None:
-    """A reply that repeats the question's content: with a negation → no, without → yes."""
-    for term in _key_terms(situation.question):
+    """A reply that repeats a content word of the question: with a negation → no, without → yes.
+
+    A word that carries its own negation (未满16) is read as the question's wording, so it says yes.
+    For "是否在X以外" the place itself answers no (在岳阳 → 不在岳阳以外) unless the reply says 外.
+    """
+    outside = "以外" in situation.question and "外" not in text
+    for term in sorted(_key_terms(situation.question), key=len, reverse=True):
         at = text.find(term)
         if at >= 0:
-            return "no" if _negated(text, at) else "yes"
+            own = any(n in term for n in NEGATIONS)
+            said = "no" if not own and _negated(text, at, len(term)) else "yes"
+            if outside:
+                said = "yes" if said == "no" else "no"
+            return said
     return None
+
+
+AGE = re.compile(r"(\d{1,3})(?:多)?(?:周岁|岁|了)")
+LIMIT = re.compile(r"未满(\d{1,3})")
+
+
+def _age(text: str, situation: Situation) -> str | None:
+    """申领人是否未满16周岁？ answered with an age: 孩子8岁 → yes, 已经20岁了 → no."""
+    limit, age = LIMIT.search(situation.question), AGE.search(text)
+    if not (limit and age) or text.startswith("未满"):
+        return None
+    return "yes" if int(age.group(1)) < int(limit.group(1)) else "no"
+
+
+PLACE_CITIES = re.compile(r"长沙|株洲|湘潭|衡阳|邵阳|岳阳|常德|张家界|益阳|郴州|永州|怀化|娄底|湘西|湖南|本省|省内")
+
+
+def _place(text: str, situation: Situation) -> str | None:
+    """是否在X以外: a place named in the reply other than X → yes, X itself → no (jieba place names)."""
+    m = re.search(r"在(\w{2,4}?)(?:省|市)?以外", situation.question)
+    if not m:
+        return None
+    home = m.group(1)
+    places = [w for w, flag in pseg.lcut(text) if flag == "ns"]
+    if not places:
+        return None
+    if home == "湖南":  # a city of the province is inside it
+        return "no" if all(PLACE_CITIES.search(p) for p in places) else "yes"
+    return "no" if all(home in p or p in home for p in places) else "yes"
 
 
 def _overlap(text: str, situation: Situation) -> str | None:
@@ -228,48 +280,85 @@ def _overlap(text: str, situation: Situation) -> str | None:
     if not chars:
         return None
     labels = {o.value: canonical(normalise(o.label)) for o in situation.options}
+    cores = {o.value: canonical(_label_core(o.label)) for o in situation.options}
     scores = {}
     for value, label in labels.items():
         score = 0.0
         for c in chars:
-            if c in label:
+            if c in label:  # a character of the note in brackets counts half
                 share = sum(1 for other in labels.values() if c in other)
-                score += 1.0 / share
+                score += (1.0 if c in cores[value] else 0.5) / share
         for i in range(len(text) - 1):  # shared two-character words count extra
             if text[i : i + 2] in label:
                 score += 0.5
         scores[value] = score
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best, second = ranked[0], ranked[1] if len(ranked) > 1 else ("", 0.0)
+    label = labels[best[0]]
+    shared = [c for c in chars if c in label]
+    bigram = any(text[i : i + 2] in label for i in range(len(text) - 1))
+    if not (bigram or len(shared) >= 2 or len(text) <= 2):
+        return None  # one character in common is chance (转人工 / 职工养老保险)
     if best[1] >= 1.0 and best[1] >= second[1] + 0.5:
         return best[0]
     return None
 
 
+CANCEL = re.compile(
+    r"(?:那|那就|好吧|哦|嗯|我)*(?:算了|不办了|取消|不用了|先这样|不问了|不想办了|不弄了|不想问了|以后再说|下次再说|"
+    r"改天再说|没事了|不要了|不需要了|结束|退出|不答了|不想回答了?|再考虑考虑|不想弄了)+(?:吧|啦|了|谢谢|谢了|哈|啊)*"
+)
+NOT_AN_ANSWER = re.compile(r"人工|客服|投诉|举报|服务太差|态度|机器人|你好|您好|谢谢|天气")
+
+
+def is_cancel(text: str) -> bool:
+    return bool(CANCEL.fullmatch(bare(text)))
+
+
 def match_option(situation: Situation, text: str, strong: bool = False) -> str | None:
     """The option value a typed reply chooses, ``UNSURE``, or None when it answers nothing."""
     t = normalise(text)
-    if not t:
+    if not t or is_cancel(text) or NOT_AN_ANSWER.search(t):
         return None
+    for o in situation.options:  # the option's own label, word for word
+        if t in (normalise(o.label), o.value.lower()):
+            return o.value
     if any(w in t for w in UNSURE_WORDS):
         return UNSURE
     found = _ordinal(t, situation) or _exact_label(t, situation)
     if found:
         return found
     yes_no = _is_yes_no(situation)
-    if yes_no and (found := _yes_no_exact(t)):
-        return found
+    said = _yes_no_exact(t)
+    if said and not yes_no and (found := _binary(situation, said)):
+        return found  # 户籍是否在岳阳市？ 是的 → the first of its two options
+    if yes_no and said:
+        return said
     question = is_question(text)
     clauses = [normalise(c) for c in PUNCT.split(unicodedata.normalize("NFKC", text)) if c.strip()]
     if yes_no and len(clauses) > 1 and (found := _yes_no_exact(clauses[0])):
         return found  # 不是，我自己去办
-    if yes_no and not question and len(t) <= 12 and (found := _concept(t, situation)):
+    b = bare(text)
+    if yes_no and not question and len(t) <= 12 and (found := _concept(b, situation)):
         return found
     if strong or question:
         return None
     if yes_no:
-        return _concept(t, situation) or _yes_no_prefix(t) or _restated(t, situation)
-    return _concept_option(t, situation) or _overlap(canonical(t), situation)
+        return (
+            _age(b, situation)
+            or _place(b, situation)
+            or _concept(b, situation)
+            or _restated(b, situation)
+            or _yes_no_prefix(t)
+        )
+    return _concept_option(t, situation) or _overlap(normalise(canonical(b)), situation)
+
+
+def _binary(situation: Situation, said: str) -> str | None:
+    """A 是否 question with two named options: yes is the first, no the second."""
+    if len(situation.options) == 2 and "是否" in situation.question:
+        return situation.options[0 if said == "yes" else 1].value
+    return None
 
 
 def _concept_option(text: str, situation: Situation) -> str | None:
