@@ -214,7 +214,22 @@ def _concept(text: str, situation: Situation) -> str | None:
     return votes.pop() if len(votes) == 1 else None
 
 
-QUESTION_WORDS = {"是否", "是不是", "有没有", "需要", "已经", "是", "否", "吗", "为", "的", "或", "和", "及", "以外"}
+QUESTION_WORDS = {  # fmt: skip
+    "是否",
+    "是不是",
+    "有没有",
+    "需要",
+    "已经",
+    "是",
+    "否",
+    "吗",
+    "为",
+    "的",
+    "或",
+    "和",
+    "及",
+    "以外",
+}
 
 
 @lru_cache(maxsize=1024)
@@ -257,7 +272,9 @@ def _age(text: str, situation: Situation) -> str | None:
     return "yes" if int(age.group(1)) < int(limit.group(1)) else "no"
 
 
-PLACE_CITIES = re.compile(r"长沙|株洲|湘潭|衡阳|邵阳|岳阳|常德|张家界|益阳|郴州|永州|怀化|娄底|湘西|湖南|本省|省内")
+PLACE_CITIES = re.compile(
+    r"长沙|株洲|湘潭|衡阳|邵阳|岳阳|常德|张家界|益阳|郴州|永州|怀化|娄底|湘西|湖南|本省|省内"
+)
 
 
 def _place(text: str, situation: Situation) -> str | None:

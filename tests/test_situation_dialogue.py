@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import grounding
+from actions.answer_service import ActionAnswerService
 from actions.situation_form import ActionShowChecklist, ValidateSituationForm
 from retrieval.live import LiveSearch
-from tests.test_actions import live, run, tracker  # noqa: F401  (live is a fixture)
+from tests.test_actions import live, run, slot, tracker  # noqa: F401  (live is a fixture)
 
 OPENING = {"current_service": "enterprise-opening", "situations": {}, "requested_part": "materials"}
 
@@ -118,3 +120,18 @@ def test_last_answer_completes_with_materials_first(live: LiveSearch) -> None:
     assert card["sections"][0]["key"] == "materials"
     names = [i["name"] for i in card["sections"][0]["items"]]
     assert not any("授权委托书" in n for n in names)
+
+
+def test_long_message_is_read_by_its_question(live: LiveSearch) -> None:
+    text = "你好，我老家是平江的，现在在岳阳楼区上班，去年结的婚，现在孩子出生了，想问下给孩子上户口要准备哪些东西"
+    assert grounding.focus_question(text).endswith("给孩子上户口要准备哪些东西")
+    events, messages = run(ActionAnswerService(), tracker(text, "ask_service"))
+    assert slot(events, "current_service") == "newborn-birth"
+    assert slot(events, "requested_part") == "materials"  # a materials question: the questions first
+    assert slot(events, "needs_situation") is True and not cards(messages)
+
+
+def test_eligibility_question_leads_with_the_conditions(live: LiveSearch) -> None:
+    _, messages = run(ActionAnswerService(), tracker("刚来岳阳上班能住人才公寓吗", "ask_service"))
+    (card,) = cards(messages)
+    assert card["entry_id"] == "talent-apartment" and card["parts"] == ["conditions"]
