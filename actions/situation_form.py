@@ -3,9 +3,10 @@
 Nothing here is per service: the questions, options and which materials they decide all come from
 the entry named by the ``current_service`` slot.
 
-Every message typed while a question is pending reaches ``validate_situation_form`` (except 转人工
-and complaints, which the rules hand to a person). It is read like a patient person at the window
-would read it, in this order:
+Every message typed while a question is pending reaches ``validate_situation_form``. It is read like
+a patient person at the window would read it, in this order:
+
+0. 转人工 or a complaint → a person (the form ends, ``action_show_checklist`` hands off);
 
 1. a button, or an unmistakable typed answer (是的 / 不是 / 不确定 / 第二个 / an option's label);
 2. 算了 / 不办了 / 再见 … → leave the questions politely;
@@ -16,7 +17,8 @@ would read it, in this order:
    undecided materials labelled by the situation they depend on, and a person is offered.
 
 The form ends with ``situation_exit`` saying how: ``done`` (all answered), ``cancel``, ``switch``
-(another service was answered) or ``giveup``; ``action_show_checklist`` then says what fits.
+(another service was answered), ``giveup`` or ``handoff`` (转人工 or a complaint, read by intent *and*
+words); ``action_show_checklist`` then says what fits.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import grounding
 from actions.answer_service import present
+from actions.handoff import REASON_BY_INTENT, hand_off
 from actions.next_candidates import offer_other_candidates
 from knowledge.checklist import UNSURE, open_situations
 from knowledge.models import Entry, Situation
@@ -126,6 +129,8 @@ class ValidateSituationForm(FormValidationAction):
         option = next(tracker.get_latest_entity_values("option"), None)
         text = grounding.user_text(tracker) or ("" if option else str(slot_value or ""))
 
+        if wants_person(text, intent, confidence):
+            return {"situation_answer": "handoff", "situation_exit": "handoff"}
         if CANCEL.fullmatch(bare(text)):
             return _cancel(dispatcher, "cancel")
         if NOT_THIS.search(bare(text)) or (intent == "not_this" and confidence >= 0.9):
@@ -161,6 +166,23 @@ class ValidateSituationForm(FormValidationAction):
         if other:
             return _switch(dispatcher, tracker, grounding.entry(other), result)  # type: ignore[arg-type]
         return _miss(dispatcher, tracker, e, answers, situation, intent)
+
+
+HUMAN_CUES = re.compile(r"人工|真人|客服|接线员|工作人员|找人|坐席")
+COMPLAINT_CUES = re.compile(
+    r"投诉|举报|差评|太差|不满意|态度|什么破|垃圾|气死|跑了.{0,3}趟|办不成|没办成|推诿|踢皮球|太麻烦|找领导|曝光|乱收费"
+)
+
+
+def wants_person(text: str, intent: str, confidence: float) -> bool:
+    """转人工 or a complaint, read by its words: a typed answer (让财务帮我办) can look like either."""
+    if intent in ("request_human", "complain") and text == "" and confidence >= 0.95:
+        return True  # the 转人工 button's payload
+    if intent == "request_human" and HUMAN_CUES.search(text):
+        return True
+    if intent == "complain" and (COMPLAINT_CUES.search(text) or (confidence >= 0.9 and len(text) > 12)):
+        return True
+    return bool(re.search(r"转人工|人工客服|人工服务|找人工|我要投诉|我要举报", text))
 
 
 def _cancel(dispatcher: CollectingDispatcher, intent: str) -> dict[str, Any]:
@@ -277,6 +299,10 @@ class ActionShowChecklist(Action):
         ]
         if how in ("cancel", "switch"):
             return events
+        if how == "handoff":  # 转人工 or a complaint in the middle of the questions
+            intent, _ = grounding.intent_of(tracker)
+            reason = REASON_BY_INTENT.get(intent, "explicit")
+            return [*events, *hand_off(dispatcher, tracker, reason)]
         e = grounding.entry(tracker.get_slot("current_service"))
         if e is None:
             dispatcher.utter_message(text="抱歉，这个事项的办事攻略刚刚更新了，请再问一次。")

@@ -214,22 +214,9 @@ def _concept(text: str, situation: Situation) -> str | None:
     return votes.pop() if len(votes) == 1 else None
 
 
-QUESTION_WORDS = {  # fmt: skip
-    "是否",
-    "是不是",
-    "有没有",
-    "需要",
-    "已经",
-    "是",
-    "否",
-    "吗",
-    "为",
-    "的",
-    "或",
-    "和",
-    "及",
-    "以外",
-}
+QUESTION_WORDS = frozenset(
+    ["是否", "是不是", "有没有", "需要", "已经", "是", "否", "吗", "为", "的", "或", "和", "及", "以外"]
+)
 
 
 @lru_cache(maxsize=1024)
