@@ -110,10 +110,16 @@ def http_sender(client: httpx.Client) -> Send:
 
 
 def evaluate(
-    dialogues: list[Dialogue], send: Send, questions: list[SituationQuestion]
+    dialogues: list[Dialogue], send: Send, questions: list[SituationQuestion], progress: bool = True
 ) -> list[DialogueResult]:
     run = uuid.uuid4().hex[:8]
-    return [run_dialogue(d, send, questions, f"eval-{run}-{n}") for n, d in enumerate(dialogues, start=1)]
+    results = []
+    for n, d in enumerate(dialogues, start=1):
+        results.append(run_dialogue(d, send, questions, f"eval-{run}-{n}"))
+        if progress:
+            mark = "✓" if results[-1].passed else "✗"
+            print(f"{mark} [{n}/{len(dialogues)}] {d.id}", file=sys.stderr, flush=True)
+    return results
 
 
 def report(results: list[DialogueResult], seconds: float, verbose: bool) -> dict[str, Any]:
