@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import socket
 import sqlite3
 import tempfile
@@ -57,6 +58,10 @@ def keep_embedding_cache(data_dir: Path, target: Path = LOCAL_CACHE) -> None:
         _copy_sqlite(built, target)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def running_system(timeout: float = 600) -> Iterator[str]:
     """Start everything, yield the web app's base URL, stop everything."""
@@ -81,6 +86,7 @@ def running_system(timeout: float = 600) -> Iterator[str]:
     keep_embedding_cache(tmp)
     sup = Supervisor(children(settings, MODEL, tmp / "logs"), tmp / "logs", env=env)
     ok = False
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # a terminated run still stops its servers
     try:
         sup.start()
         try:
@@ -91,5 +97,6 @@ def running_system(timeout: float = 600) -> Iterator[str]:
         ok = True
     finally:
         sup.stop()
+        signal.signal(signal.SIGTERM, previous)
         if ok:
             shutil.rmtree(tmp, ignore_errors=True)

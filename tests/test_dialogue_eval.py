@@ -197,11 +197,25 @@ def test_report_counts_by_category(capsys: pytest.CaptureFixture[str]) -> None:
     results = [
         DialogueResult(dialogues[0], [TurnResult("1", [], {})]),
         DialogueResult(dialogues[1], [TurnResult("2", ["expected a handoff"], {})]),
-        DialogueResult(dialogues[2], [TurnResult("3", [], {})]),
+        DialogueResult(dialogues[2], [TurnResult("3", [], {"degraded": True})]),
     ]
     row = report(results, 1.0, verbose=True)
     out = capsys.readouterr().out
     assert row["passed"] == 2 and row["total"] == 3 and row["rate"] == 0.6667
     assert row["by_category"] == {"x": {"passed": 1, "total": 2}, "y": {"passed": 1, "total": 1}}
-    assert row["failed"] == ["b"] and "expected a handoff" in out
+    assert row["failed"] == ["b"] and "expected a handoff" in out and row["degraded_turns"] == 1
     assert out.strip().splitlines()[-1].startswith("RESULT {")
+
+
+def test_degraded_or_http_error_replies_fail_the_turn(questions: list[SituationQuestion]) -> None:
+    dialogue = parse_dialogues(
+        {"dialogues": [{"id": "d", "category": "c", "turns": [{"say": "你好", "no_card": True}]}]}
+    )[0]
+    degraded = {"messages": [{"type": "text", "text": "抱歉，智能助手暂时无法回答。"}], "degraded": True}
+    assert not run_dialogue(dialogue, lambda s, m: degraded, questions, "s").passed
+    error = {"messages": [], "http_status": 500, "error": "Internal Server Error"}
+    result = run_dialogue(dialogue, lambda s, m: error, questions, "s")
+    assert not result.passed and result.turns[0].failures[0].startswith("HTTP 500")
+    assert run_dialogue(
+        dialogue, lambda s, m: {"messages": [{"type": "text", "text": "您好"}]}, questions, "s"
+    ).passed
