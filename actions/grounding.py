@@ -145,6 +145,27 @@ def search(text: str) -> SearchResult:
     return engine.search(text, k=k)
 
 
+TITLE_WORDS_IGNORED = frozenset(
+    {"一件事", "办理", "申请", "申领", "登记", "服务", "事项", "个人", "企业", "办事", "相关", "手续", "证明"}
+)
+
+
+def names_entry(text: str, entry_id: str) -> bool:
+    """Whether a message names the entry: a word of its title or aliases (after the synonym lexicon)."""
+    engine = live_search().engine
+    e = engine.entries.get(entry_id)
+    if e is None:
+        return False
+    said = engine.lexicon.normalise(text)
+    words = {
+        w
+        for name in [re.sub(r"[（(].*?[）)]", "", e.title), *e.aliases]
+        for w in content_tokens(engine.lexicon.normalise(name))
+        if len(w) >= 2 and w not in TITLE_WORDS_IGNORED
+    }
+    return any(w in said for w in words)
+
+
 def other_service(text: str, result: SearchResult, current: str | None) -> str | None:
     """The entry a message clearly asks about when it is not the one being discussed, else None."""
     if not result.answerable or not result.candidates or not content_tokens(text):
@@ -167,7 +188,7 @@ def is_follow_up(text: str, result: SearchResult, current: str | None) -> bool:
     """A short question naming no service ("那要多久？") is about the service already discussed."""
     if not current or len(text) > FOLLOW_UP_MAX_CHARS:
         return False
-    if not content_tokens(text):
+    if not content_tokens(text) or (cue_part(text) and names_nothing_but_aspect(text)):
         return True
     top = result.candidates[0] if result.candidates else None
     return not result.answerable or top is None or top.coverage == 0 or top.id == current

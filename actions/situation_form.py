@@ -142,29 +142,32 @@ class ValidateSituationForm(FormValidationAction):
         chosen = next(tracker.get_latest_entity_values("entry_id"), None)
         if chosen and grounding.entry(chosen) is not None:  # a service button clicked mid-way
             return _switch(dispatcher, tracker, grounding.entry(chosen), None)  # type: ignore[arg-type]
+
+        asks = is_question(text)
+        weak = match_option(situation, text) if text else None
+        if weak is not None and not asks:  # an answer in other words (我自己去, 租的房子)
+            return _accept(dispatcher, e, answers, situation, weak, typed=True)
         if intent in ("cancel", "goodbye") and confidence >= 0.8 and len(text) <= 10:
             return _cancel(dispatcher, intent)
-        if intent in SMALLTALK and confidence >= 0.8 and not is_question(text):
+        if intent in SMALLTALK and confidence >= 0.8 and not asks:
             dispatcher.utter_message(text=SMALLTALK[intent] + "我们接着看刚才的问题：")
             return {"situation_answer": None}
 
-        asks = is_question(text) or (intent in SERVICE_INTENTS and intent != "nlu_fallback")
         result = grounding.search(text) if text else None
         other = grounding.other_service(text, result, e.id) if result else None
-        weak = match_option(situation, text) if text else None
-        part = _aspect(tracker, text, intent) if asks else None
+        if other and not grounding.names_entry(text, other):
+            other = None  # a question that names no other service is about this one (要跑几个地方)
+        part = _aspect(tracker, text, intent) if asks or intent in grounding.PARTS_BY_INTENT else None
         if part == "overview" and not (result and result.candidates and result.candidates[0].id == e.id):
             part = None  # a question about something this service's guide does not cover
         if part not in (None, "overview") and grounding.names_nothing_but_aspect(text):
             return _aspect_answer(dispatcher, e, answers, part)  # type: ignore[arg-type]
-        if asks and other and (weak is None or result.candidates[0].score >= 0.6):  # type: ignore[union-attr]
+        if other:
             return _switch(dispatcher, tracker, grounding.entry(other), result)  # type: ignore[arg-type]
         if part is not None:
             return _aspect_answer(dispatcher, e, answers, part)
         if weak is not None:
             return _accept(dispatcher, e, answers, situation, weak, typed=True)
-        if other:
-            return _switch(dispatcher, tracker, grounding.entry(other), result)  # type: ignore[arg-type]
         return _miss(dispatcher, tracker, e, answers, situation, intent)
 
 
@@ -182,7 +185,7 @@ def wants_person(text: str, intent: str, confidence: float) -> bool:
         return True
     if intent == "complain" and (COMPLAINT_CUES.search(text) or (confidence >= 0.9 and len(text) > 12)):
         return True
-    return bool(re.search(r"转人工|人工客服|人工服务|找人工|我要投诉|我要举报", text))
+    return bool(re.search(r"转人工|人工客服|人工服务|找人工|找个人工|真人|我要投诉|我要举报", text))
 
 
 def _cancel(dispatcher: CollectingDispatcher, intent: str) -> dict[str, Any]:
