@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import grounding
 from actions.abstain import abstain
+from actions.handoff import hand_off
 from knowledge.checklist import open_situations
 from knowledge.models import Entry
 
@@ -65,6 +66,10 @@ class ActionAnswerService(Action):
         if e is not None:
             return answer(dispatcher, tracker, e, parts)
         text = grounding.user_text(tracker)
+        if grounding.asks_for_person(text):
+            return hand_off(
+                dispatcher, tracker, "complaint" if "投诉" in text or "举报" in text else "explicit"
+            )
         result = grounding.search(text)
         current = tracker.get_slot("current_service")
         if grounding.is_follow_up(text, result, current):

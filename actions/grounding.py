@@ -94,6 +94,14 @@ def names_nothing_but_aspect(text: str) -> bool:
     return not [t for t in content_tokens(remainder) if t not in GENERIC_WORDS]
 
 
+EXPLICIT_PERSON = re.compile(r"转人工|人工客服|人工服务|找人工|找个人工|真人|我要投诉|我要举报")
+
+
+def asks_for_person(text: str) -> bool:
+    """Words that ask for a person whatever the NLU made of them (我还是想找个真人问问)."""
+    return bool(EXPLICIT_PERSON.search(text))
+
+
 def intent_of(tracker: Tracker) -> tuple[str, float]:
     intent = tracker.latest_message.get("intent") or {}
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)

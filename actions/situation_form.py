@@ -185,7 +185,7 @@ def wants_person(text: str, intent: str, confidence: float) -> bool:
         return True
     if intent == "complain" and (COMPLAINT_CUES.search(text) or (confidence >= 0.9 and len(text) > 12)):
         return True
-    return bool(re.search(r"转人工|人工客服|人工服务|找人工|找个人工|真人|我要投诉|我要举报", text))
+    return grounding.asks_for_person(text)
 
 
 def _cancel(dispatcher: CollectingDispatcher, intent: str) -> dict[str, Any]:

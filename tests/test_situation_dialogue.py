@@ -135,3 +135,10 @@ def test_eligibility_question_leads_with_the_conditions(live: LiveSearch) -> Non
     _, messages = run(ActionAnswerService(), tracker("刚来岳阳上班能住人才公寓吗", "ask_service"))
     (card,) = cards(messages)
     assert card["entry_id"] == "talent-apartment" and card["parts"] == ["conditions"]
+
+
+def test_words_that_ask_for_a_person_hand_off_whatever_the_intent(live: LiveSearch) -> None:
+    out, _ = reply("我还是想找个真人问问", "ask_service", OPENING)
+    assert out["situation_exit"] == "handoff"
+    out, _ = reply("让财务帮我办", "request_human", OPENING)  # an answer the NLU took for 转人工
+    assert out["situations"] == {"by_agent": "yes"} and out["situation_exit"] is None
