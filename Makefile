@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench bench-chat lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -53,6 +53,11 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
-bench: setup
+REFS ?=
+bench: setup  ## retrieval figures, then chat turns through the running system (both into docs/benchmarks.md)
 	@$(PY) -m retrieval.bench --data $(DATA)
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
+
+bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures several versions in one run
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
 
