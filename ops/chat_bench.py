@@ -85,7 +85,8 @@ def checkout(ref: str, work: Path) -> Target:
     theirs = bot_hash(root)
     if (ours / "bot.sha256").exists() and theirs and (ours / "bot.sha256").read_text().strip() == theirs:
         shutil.copytree(ours, root / "var" / "models")
-    return Target(f"{ref} ({sha})", root, True, work / f"run-{sha}")
+    label = sha if sha.startswith(ref) else f"{ref} ({sha})"
+    return Target(label, root, True, work / f"run-{sha}")
 
 
 def bot_hash(root: Path) -> str:
@@ -177,6 +178,7 @@ def conversations(n_single: int, n_multi: int, seed: int = 7) -> list[list[str]]
 
 
 def measure(targets: list[Target], convs: list[list[str]], client: httpx.Client) -> None:
+    """Every conversation on a new sender id, on each target in turn (first target alternating)."""
     for i, conv in enumerate(convs):
         order = targets if i % 2 == 0 else list(reversed(targets))
         for target in order:
@@ -185,7 +187,7 @@ def measure(targets: list[Target], convs: list[list[str]], client: httpx.Client)
                 t = time.perf_counter()
                 try:
                     r = client.post(f"{target.base}/api/chat", json={"sender_id": sender, "message": message})
-                    ok = r.status_code == 200
+                    ok = r.status_code == 200 and bool(r.json().get("messages"))  # the bot answered
                 except httpx.HTTPError:
                     ok = False
                 elapsed = (time.perf_counter() - t) * 1000
@@ -234,7 +236,9 @@ Produced by `{command}` on {time.strftime("%Y-%m-%d %H:%M")} — {machine()}.
 Each version runs its own `ops.run` (web app → Rasa → action server, SQLite store) on free ports;
 {n} conversations from `knowledge/eval/dev.jsonl` ({turns} turns per version: one-turn questions in and
 out of scope, and service questions followed by {" / ".join(FOLLOW_UPS)}), each on a new sender id,
-sent to every version in turn. A turn is one `POST /api/chat`, request to full response.
+sent to every version in turn. A turn is one `POST /api/chat`, request to full response; an error is a
+turn without a 200 answer carrying bot messages. Compare versions within one run only: other work on
+the machine moves every figure.
 
 | version | all turns p50 / p95 | first turn p50 / p95 | follow-up p50 / p95 | turns | errors |
 |---|---|---|---|---|---|
@@ -249,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", action="append", default=[], help="git ref to measure (repeatable)")
     parser.add_argument("--single", type=int, default=40, help="one-turn conversations")
     parser.add_argument("--multi", type=int, default=10, help="multi-turn conversations")
+    parser.add_argument("--rounds", type=int, default=2, help="times the conversations are sent")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for each start")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
@@ -267,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         with httpx.Client(timeout=120) as client:
             for target in targets:
                 wait_ready(target, client, args.timeout)
-            convs = conversations(args.single, args.multi)
+            convs = conversations(args.single, args.multi) * args.rounds
             measure(targets, convs, client)
     finally:
         for target in targets:
