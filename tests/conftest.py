@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,9 +45,23 @@ def seed_entries() -> list[Entry]:
     return read_yaml_dir(ROOT / "knowledge" / "entries")
 
 
+def seed_embedding_cache(data_dir: Path, source: Path = ROOT / "var" / "embeddings.sqlite") -> None:
+    """Start from the local embedding cache when there is one. It is keyed by model and text hash, so
+    only the speed changes: the processes index the seed entries without re-encoding them."""
+    if not source.exists():
+        return
+    with (
+        contextlib.closing(sqlite3.connect(str(source), timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(str(data_dir / "embeddings.sqlite"))) as dst,
+    ):
+        src.backup(dst)
+
+
 @pytest.fixture(scope="session")
 def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("emb-cache")
+    cache_dir = tmp_path_factory.mktemp("emb-cache")
+    seed_embedding_cache(cache_dir)
+    return cache_dir
 
 
 @pytest.fixture(scope="session")
