@@ -8,7 +8,7 @@ DATA ?= ../shared/data
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -58,6 +58,11 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
-bench: setup
+REFS ?=
+bench: setup  ## retrieval figures, then chat turns through the running system (both into docs/benchmarks.md)
 	@$(PY) -m retrieval.bench --data $(DATA)
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
+
+bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures several versions in one run
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
 
