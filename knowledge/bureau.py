@@ -178,14 +178,21 @@ def contact_problems(entry: Entry, profile: BureauProfile) -> list[FieldProblem]
         phones = [p for p in _PHONE.findall(text) if _digits(p) not in known]
         if phones:
             problems.append(
-                FieldProblem(path, f"示例条目不能写机构资料以外的电话（{phones[0]}），请在机构资料中填写或注明官方来源")
+                FieldProblem(
+                    path, f"示例条目不能写机构资料以外的电话（{phones[0]}），请在机构资料中填写或注明官方来源"
+                )
             )
         if (found := _ADDRESS.search(text)) or (found := _WECHAT.search(text)):
             problems.append(
-                FieldProblem(path, f"示例条目不能写具体地址或账号（{found.group(0)}），请在机构资料中填写或注明官方来源")
+                FieldProblem(
+                    path,
+                    f"示例条目不能写具体地址或账号（{found.group(0)}），请在机构资料中填写或注明官方来源",
+                )
             )
         if found := _HOURS.search(text):
-            problems.append(FieldProblem(path, f"示例条目不能写办公时间（{found.group(0)}），请在机构资料中填写"))
+            problems.append(
+                FieldProblem(path, f"示例条目不能写办公时间（{found.group(0)}），请在机构资料中填写")
+            )
         if found := _FEE.search(text):
             problems.append(FieldProblem(path, f"示例条目不能写收费金额（{found.group(0)}），请注明官方来源"))
     return problems

@@ -110,7 +110,7 @@ def section_lines(
     if part == "phone":
         c = contacts(entry, site, prof)
         lines = [f"咨询电话：{c['phone']}"] if c["phone"] else []
-        return lines + [f"{prof.hotline_name or '政务服务便民热线'}：{prof.hotline}"]
+        return [*lines, f"{prof.hotline_name or '政务服务便民热线'}：{prof.hotline}"]
     if part == "online":
         o = entry.online
         # a pilot (试点) is not announced as online yet: only what its entry says
@@ -318,3 +318,38 @@ def html_page(
         f"<title>{e(entry.title)} 一次性告知单</title><link rel='stylesheet' href='/static/guide.css'>"
         f"</head><body><main class='guide'>{''.join(body)}</main></body></html>"
     )
+
+
+def site_question(profile: BureauProfile | None = None) -> dict[str, Any]:
+    """Asked once when a citizen asks where to go and the widget does not know their site."""
+    prof = _profile(profile)
+    return {
+        "question": "您在哪个区县（市）办理？选择后显示当地分站点的办理地点和电话。",
+        "options": [{"id": s.id, "name": s.name} for s in prof.sites],
+    }
+
+
+def localize(
+    payload: dict[str, Any], entry: Entry, site: str | None, profile: BureauProfile | None = None
+) -> dict[str, Any]:
+    """A card rendered for the city, with its location and phone sections for ``site`` instead.
+
+    With no (known) site and a location section, the card carries ``ask_site`` so the widget can
+    ask once. An entry limited to other sites says where it is offered (``site_note``)."""
+    prof = _profile(profile)
+    known = site if site and prof.has_site(site) else None
+    out = dict(payload)
+    sections = list(payload.get("sections") or [])
+    if known:
+        out["sections"] = [
+            _section(entry, s["key"], None, known, prof) if s.get("key") in ("location", "phone") else s
+            for s in sections
+        ]
+    elif any(s.get("key") == "location" for s in sections):
+        out["ask_site"] = site_question(prof)
+    out["site"] = contacts(entry, known, prof)["site"]
+    out["site_name"] = prof.site(out["site"]).name
+    if entry.sites and known not in entry.sites:
+        names = "、".join(prof.site(s).name for s in entry.sites)
+        out["site_note"] = f"本事项是{names}的特色事项，只在当地办理。"
+    return out

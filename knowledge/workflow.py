@@ -252,7 +252,9 @@ class Workflow:
         with writing(self.sessions) as s:
             _, draft, state = self._load(s, entry_id, expected_lock)
             base = state.live_version if state.working is None else state.base_version
-            entry = self._check(s, {**_unreviewed(raw), "id": entry_id, "status": DRAFT, "version": base or 1})
+            entry = self._check(
+                s, {**_unreviewed(raw), "id": entry_id, "status": DRAFT, "version": base or 1}
+            )
             self._set_working(s, entry_id, draft, entry.model_dump(mode="json"), DRAFT, actor, base=base)
             self._audit(s, actor, "edit", entry_id, comment="撤回审核并修改" if state.state == REVIEW else "")
         return self.get(entry_id)

@@ -290,7 +290,7 @@
     state.isNew = true;
     buildForm(Object.assign({
       id: '', title: '', kind: 'matter', category: '', audience: ['个人'], summary: '',
-      source: '岳阳市政务服务和大数据管理局', sample: true, reviewed_at: isoDay(new Date()),
+      source: '岳阳市行政审批服务局', sample: true, reviewed_at: isoDay(new Date()),
       online: { name: '湘易办', url: '', note: '' }
     }, prefill || {}));
     renderHead();
