@@ -328,3 +328,11 @@ def test_only_a_reviewers_approval_sets_the_review_date(tmp_path: Path, seed_ent
     live = store.get("id-card")
     assert live.reviewed_at == dt.date.today() and not live.sample
     assert card(live)["review_status"] == f"审核日期：{dt.date.today().isoformat()}"
+
+
+def test_agent_suggestions_show_the_sample_status(seed_entries: list[Entry]) -> None:
+    from web.assist import suggestion
+
+    s = suggestion(_by_id(seed_entries, "after-death"), 0.9)
+    assert SAMPLE_STATUS in s.text and "审核日期" not in s.text
+    assert SAMPLE_STATUS in s.speech and "试点" in s.speech
