@@ -24,6 +24,13 @@ NonBlank = Annotated[str, AfterValidator(_strip_non_blank)]
 class ChatRequest(BaseModel):
     sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
     message: NonBlank = Field(min_length=1)
+    site: str | None = Field(
+        None,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="the citizen's 分站点 (a site id of the bureau profile, e.g. pingjiang); "
+        "location and phone answers are for that site, the city hall when absent or unknown",
+    )
 
 
 class ChatResponse(BaseModel):

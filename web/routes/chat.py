@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from core.db import HandoffRow, utcnow
 from core.pii import mask_pii
-from web.deps import ConversationsDep, HandoffsDep, RasaDep, SettingsDep
+from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, MessagesResponse
+from web.sites import localize_messages
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -37,6 +38,7 @@ async def chat(
     settings: SettingsDep,
     rasa: RasaDep,
     conversations: ConversationsDep,
+    live: LiveDep,
 ) -> ChatResponse:
     if len(body.message) > settings.max_message_chars:
         raise HTTPException(
@@ -63,7 +65,8 @@ async def chat(
         )
         stored = conversations.add(body.sender_id, "system", {"type": "text", "text": text})
         return ChatResponse(messages=[stored], handoff=False, degraded=True)
-    messages = [conversations.add(body.sender_id, "bot", m) for m in to_messages(responses)]
+    replies = localize_messages(to_messages(responses), body.site, live.engine.entries)
+    messages = [conversations.add(body.sender_id, "bot", m) for m in replies]
     # handed to a person who will take over (with nobody online the bot keeps answering)
     handoff = any(m.get("type") == "handoff" and m.get("status") != "offline" for m in messages)
     return ChatResponse(messages=messages, handoff=handoff)
