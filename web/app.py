@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.accounts import DemoAccountsEnabled
 from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings, get_settings
@@ -22,10 +23,15 @@ from knowledge.workflow import Workflow
 from retrieval.live import LiveSearch
 from web import editor_errors
 from web.auth import Auth
+from web.client_address import ClientAddress
+from web.contacts import BureauContacts
+from web.conversation_binding import ConversationBinding
 from web.conversations import Conversations
 from web.handoffs import HandoffError, HandoffQueue
+from web.hardening import BodyLimit, SecurityHeaders
+from web.limits import Limits
+from web.openapi_errors import document_errors
 from web.rasa import RasaClient
-from web.ratelimit import RateLimiter
 from web.routes import (
     agent,
     assist,
@@ -72,6 +78,8 @@ def create_app(
             created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
             if created:
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
+        elif enabled := app.state.auth.accounts.enabled_demo_accounts():
+            raise DemoAccountsEnabled(enabled)
         if not app.state.live.ready:
             app.state.live.warm_up()
         app.state.live.start()
@@ -84,15 +92,24 @@ def create_app(
         description="岳阳市政务服务智能咨询：市民对话、知识检索、人工转接。",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_import=settings.max_import_bytes)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.live = live or LiveSearch(settings)
     app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
     sessions = session_factory(settings.database_url)
-    app.state.conversations = Conversations(sessions)
+    app.state.conversations = Conversations(sessions, BureauContacts(app.state.live, settings.hotline))
     app.state.handoffs = HandoffQueue(sessions, app.state.conversations)
     app.state.auth = Auth(settings, sessions)
-    app.state.limiter = RateLimiter(settings.chat_rate_limit)
+    app.state.binding = ConversationBinding(
+        settings.session_secret, sessions, settings.conversation_idle_s, settings.environment != "local"
+    )
+    app.state.client_address = ClientAddress(settings.trusted_proxies)
+    app.state.limits = Limits.from_settings(settings)
     app.state.workflow = Workflow(sessions)  # the knowledge editor
     app.state.gaps = GapMiner(sessions)
 
@@ -131,4 +148,5 @@ def create_app(
     app.include_router(editor.router)
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    document_errors(app)
     return app

@@ -10,6 +10,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from web.handoffs import RESOLUTIONS, Resolution
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
+DB_INT_MAX = 2**31 - 1  # ids and cursors are 32-bit integer columns (PostgreSQL INTEGER)
+MESSAGE_MAX_CHARS = 4000  # schema bound; MAX_MESSAGE_CHARS (<= this) is checked after parsing
 
 
 def _strip_non_blank(value: str) -> str:
@@ -22,8 +24,18 @@ NonBlank = Annotated[str, AfterValidator(_strip_non_blank)]
 
 
 class ChatRequest(BaseModel):
-    sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
-    message: NonBlank = Field(min_length=1)
+    sender_id: str = Field(
+        min_length=1,
+        max_length=120,
+        pattern=SENDER_PATTERN,
+        description="from POST /api/chat/conversations (widget), or an API client's own id (not readable back)",
+    )
+    message: NonBlank = Field(min_length=1, max_length=MESSAGE_MAX_CHARS)
+
+
+class ConversationPublic(BaseModel):
+    sender_id: str = Field(description="the new conversation's id, bound to this browser by a cookie")
+    idle_seconds: int = Field(description="the conversation ends after this long without activity")
 
 
 class ChatResponse(BaseModel):

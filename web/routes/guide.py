@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
+from urllib.parse import quote
 
 import qrcode
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -13,7 +15,8 @@ from knowledge.errors import EntryNotFound
 from knowledge.models import Entry, Status
 from knowledge.render import html_page
 from retrieval.live import LiveSearch
-from web.deps import LiveDep
+from web.deps import LiveDep, SettingsDep
+from web.limits import rate_limited
 
 router = APIRouter(tags=["guide"])
 
@@ -45,10 +48,19 @@ async def guide(entry_id: str, live: LiveDep) -> HTMLResponse:
     return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png"))
 
 
-@router.get("/guide/{entry_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
-async def guide_qr(entry_id: str, live: LiveDep, request: Request) -> Response:
-    await run_in_threadpool(_published, live, entry_id)
-    img = qrcode.make(str(request.url_for("guide", entry_id=entry_id)))
+@lru_cache(maxsize=512)
+def qr_png(url: str) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return Response(buf.getvalue(), media_type="image/png")
+    qrcode.make(url).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@router.get(
+    "/guide/{entry_id}/qr.png",
+    responses={200: {"content": {"image/png": {}}}},
+    dependencies=[Depends(rate_limited("search"))],
+)
+def guide_qr(entry_id: str, live: LiveDep, settings: SettingsDep) -> Response:
+    """The guide's QR code; it encodes PUBLIC_BASE_URL (never the request's Host header)."""
+    entry = _published(live, entry_id)
+    return Response(qr_png(f"{settings.base_url}/guide/{quote(entry.id, safe='')}"), media_type="image/png")

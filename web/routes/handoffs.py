@@ -73,7 +73,11 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
         "current_service_title": entry.title if entry else None,
         "slots": mask_data(ticket.slots or {}),
         "candidates": mask_data(ticket.candidates or []),
-        "transcript": mask_data(ticket.transcript or []),
+        # the citizen's lines masked (again: tickets may come from older versions); the bot's as said
+        "transcript": [
+            mask_data(t) if isinstance(t, dict) and t.get("role", "user") == "user" else t
+            for t in ticket.transcript or []
+        ],
         "waiting_seconds": waited,
         "over_sla": ticket.status == "waiting" and waited > sla_s,
         "claimed_by": ticket.claimed_by,
