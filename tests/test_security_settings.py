@@ -43,7 +43,7 @@ PRODUCTION = {
     [("web_host", "0.0.0.0"), ("web_host", "192.168.1.10"), ("rasa_url", "http://10.0.0.5:5005")],
 )
 def test_local_mode_refuses_a_listener_that_is_not_loopback(tmp_path: Path, setting: str, value: str) -> None:
-    with pytest.raises(ValueError, match="local mode listens on loopback only.*ENVIRONMENT=production"):
+    with pytest.raises(ValueError, match=r"local mode listens on loopback only.*ENVIRONMENT=production"):
         Settings(data_dir=tmp_path, **{setting: value})
 
 
@@ -123,8 +123,9 @@ def test_production_refuses_to_start_while_a_demo_account_is_enabled(
     with TestClient(_app(settings, engine)):  # a local start creates the demo accounts
         pass
     production = Settings(database_url=settings.database_url, data_dir=settings.data_dir, **PRODUCTION)  # type: ignore[arg-type]
-    with pytest.raises(DemoAccountsEnabled, match="python -m ops.accounts disable admin"), TestClient(
-        _app(production, engine)
+    with (
+        pytest.raises(DemoAccountsEnabled, match=r"python -m ops\.accounts disable admin"),
+        TestClient(_app(production, engine)),
     ):
         pass
     url = ["--database-url", settings.database_url]
