@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.accounts import DemoAccountsEnabled
@@ -20,6 +22,7 @@ from core.migrate import migrate
 from core.settings import Settings, get_settings
 from knowledge.gaps import GapMiner
 from knowledge.workflow import Workflow
+from ops.retention import purge
 from retrieval.live import LiveSearch
 from web import editor_errors
 from web.auth import Auth
@@ -53,6 +56,7 @@ from web.routes import (
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+RETENTION_EVERY_S = 24 * 3600
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -64,6 +68,18 @@ def _validation_message(exc: RequestValidationError) -> str:
             return "请求体不是有效的 JSON"
         parts.append(f"{loc}: {msg}")
     return "; ".join(parts)
+
+
+async def _retention(app: FastAPI) -> None:
+    """Delete what is older than RETENTION_DAYS now and then every day (ops/retention.py)."""
+    while True:
+        try:
+            counts = await run_in_threadpool(purge, app.state.sessions, app.state.settings.retention_days)
+            if any(counts.values()):
+                log.info("retention: deleted %s", counts)
+        except Exception:  # a failed run must not stop the app; the next day tries again
+            log.exception("retention run failed")
+        await asyncio.sleep(RETENTION_EVERY_S)
 
 
 def create_app(
@@ -80,10 +96,12 @@ def create_app(
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
         elif enabled := app.state.auth.accounts.enabled_demo_accounts():
             raise DemoAccountsEnabled(enabled)
+        retention = asyncio.create_task(_retention(app))
         if not app.state.live.ready:
             app.state.live.warm_up()
         app.state.live.start()
         yield
+        retention.cancel()
         app.state.live.stop()
         await app.state.rasa.aclose()
 
@@ -102,6 +120,7 @@ def create_app(
     app.state.live = live or LiveSearch(settings)
     app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
     sessions = session_factory(settings.database_url)
+    app.state.sessions = sessions
     app.state.conversations = Conversations(sessions, BureauContacts(app.state.live, settings.hotline))
     app.state.handoffs = HandoffQueue(sessions, app.state.conversations)
     app.state.auth = Auth(settings, sessions)
@@ -115,9 +134,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # only too-long text: 413, like the MAX_MESSAGE_CHARS check; anything else 422
+        too_long = all(e.get("type") == "string_too_long" for e in exc.errors())
         return JSONResponse(
             {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())},
-            status_code=422,
+            status_code=413 if too_long and exc.errors() else 422,
         )
 
     @app.exception_handler(StarletteHTTPException)
