@@ -5,8 +5,9 @@ RASA := $(CURDIR)/.venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
+FUZZ_EXAMPLES ?= 50
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean fuzz
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -56,3 +57,7 @@ clean:
 bench: setup
 	@$(PY) -m retrieval.bench --data $(DATA)
 
+
+fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 5-example smoke)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/fuzz
+	@cat var/fuzz-report.json

@@ -97,7 +97,9 @@ class Settings(BaseSettings):
         "(empty: the client address is the TCP peer)",
     )
     redis_url: str = Field(
-        "", description="Redis for rate limits and login throttling shared by every process (empty: database)"
+        "",
+        description="Redis for rate limits and login throttling shared by every process "
+        "(empty: the database on PostgreSQL, else the web process's memory)",
     )
     max_body_bytes: int = Field(65536, description="Largest request body outside imports (413 beyond)")
     max_import_bytes: int = Field(
@@ -126,7 +128,7 @@ class Settings(BaseSettings):
         "5/300", description="Login attempts allowed per username before a pause: count/seconds"
     )
     login_client_throttle: str = Field(
-        "20/300", description="Login attempts allowed per client address (any username): count/seconds"
+        "20/300", description="Failed logins allowed per client address (any username): count/seconds"
     )
     login_concurrency: int = Field(
         2, description="Password checks (argon2, 64 MiB each) run at once; more wait or get 503"
