@@ -59,5 +59,4 @@ bench: setup
 
 
 fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 5-example smoke)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/fuzz
-	@cat var/fuzz-report.json
+	$(PY) -m tests.fuzz.runner --examples $(FUZZ_EXAMPLES)

@@ -134,8 +134,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        # only too-long text: 413, like the MAX_MESSAGE_CHARS check; anything else 422
-        too_long = all(e.get("type") == "string_too_long" for e in exc.errors())
+        # only a too-long chat message: 413, like the MAX_MESSAGE_CHARS check; anything else 422
+        too_long = all(
+            e.get("type") == "string_too_long" and tuple(e.get("loc", ()))[-1:] == ("message",)
+            for e in exc.errors()
+        )
         return JSONResponse(
             {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())},
             status_code=413 if too_long and exc.errors() else 422,

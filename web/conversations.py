@@ -1,7 +1,8 @@
 """Stored chat transcripts and the citizen's message feed.
 
-What citizens type is masked (``core/pii.py``) before it is stored; what the bureau says (bot answers,
-agents, system notices) is stored as said, so its own published numbers stay intact.
+What citizens and agents type is masked (``core/pii.py``) before it is stored, except the bureau's own
+published contacts; the assistant's answers and system notices (the bureau's approved text) are stored
+as said, so its published numbers stay intact.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from core.db import HandoffRow, MessageRow
 from core.pii import mask_data, mask_pii
 
 OPEN_TICKET = ("waiting", "active")
-CITIZEN = "user"
+TYPED = ("user", "agent")  # free text people type: masked
 
 
 class Conversations:
@@ -31,8 +32,8 @@ class Conversations:
         return mask_pii(text, self.contacts())
 
     def add(self, sender_id: str, role: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Store one message (a citizen's with personal data masked); returns it with its cursor ``id``."""
-        stored = mask_data(payload, self.contacts()) if role == CITIZEN else payload
+        """Store one message (typed ones with personal data masked); returns it with its cursor ``id``."""
+        stored = mask_data(payload, self.contacts()) if role in TYPED else payload
         assert isinstance(stored, dict)
         with self.sessions.begin() as s:
             row = MessageRow(sender_id=sender_id, role=role, payload=stored)

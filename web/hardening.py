@@ -42,20 +42,22 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _OURS]
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
                 headers += [
-                    (b"content-security-policy", csp.encode()),
-                    (b"x-frame-options", b"DENY"),
-                    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-                    (b"x-content-type-options", b"nosniff"),
+                    (name, value)
+                    for name, value in (
+                        (b"content-security-policy", csp.encode()),
+                        (b"x-frame-options", b"DENY"),
+                        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                        (b"x-content-type-options", b"nosniff"),
+                    )
+                    if name not in present  # a page with a stricter policy of its own keeps it
                 ]
                 message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-_OURS = {b"content-security-policy", b"x-frame-options", b"referrer-policy", b"x-content-type-options"}
 
 
 class BodyTooLarge(HTTPException):
