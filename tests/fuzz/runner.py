@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections import Counter
@@ -81,6 +79,36 @@ def staff_headers(app: FastAPI) -> dict[str, str]:
         return {"Cookie": cookie, "X-CSRF-Token": r.json()["csrf_token"]}
 
 
+def _operation_test(
+    operation: Any,
+    mode: str,
+    headers: dict[str, str] | None,
+    examples: int,
+    counts: Counter[str],
+    failures: list[dict[str, str]],
+) -> Any:
+    """A hypothesis test calling ``operation`` with generated cases; each distinct failure recorded once."""
+    seen: set[str] = set()
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case: Any) -> None:
+        counts[f"{mode}_cases"] += 1
+        response = case.call(headers=headers)
+        if response.status_code >= 500:
+            counts[f"{mode}_5xx"] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except Exception as exc:  # every check failure is recorded, not raised
+            key = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            if key not in seen:
+                seen.add(key)
+                failures.append({"mode": mode, "operation": operation.label, "failure": str(exc)[:600]})
+            counts[f"{mode}_failures"] += 1
+
+    return run
+
+
 def fuzz(app: FastAPI, examples: int) -> dict[str, Any]:
     """Run both passes; returns case counts, 5xx count and every failure (operation, check, message)."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -90,35 +118,10 @@ def fuzz(app: FastAPI, examples: int) -> dict[str, Any]:
     started = time.monotonic()
     for mode, headers in (("anonymous", None), ("staff", staff)):
         for result in schema.get_all_operations():
-            operation = result.ok()
+            operation = result.ok()  # type: ignore[union-attr]
             if mode == "staff" and (operation.method.upper(), operation.path) in STAFF_SKIP:
                 continue
-            seen: set[str] = set()
-
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
-            )
-            def run(
-                case: Any,
-                mode: str = mode,
-                headers: Any = headers,
-                seen: set[str] = seen,
-                label: str = operation.label,
-            ) -> None:
-                counts[f"{mode}_cases"] += 1
-                response = case.call(headers=headers)
-                if response.status_code >= 500:
-                    counts[f"{mode}_5xx"] += 1
-                try:
-                    case.validate_response(response, checks=CHECKS)
-                except Exception as exc:
-                    key = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                    if key not in seen:
-                        seen.add(key)
-                        failures.append({"mode": mode, "operation": label, "failure": str(exc)[:600]})
-                    counts[f"{mode}_failures"] += 1
-
+            run = _operation_test(operation, mode, headers, examples, counts, failures)
             try:
                 run()
             except Exception:
@@ -151,16 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from knowledge.cli import main as knowledge_cli
 
-    with tempfile.TemporaryDirectory(prefix="banshi-fuzz-") as name:
-        tmp = Path(name)
-        cache = ROOT / "var" / "embeddings.sqlite"
-        if cache.exists():  # keyed by model and text: only speeds up indexing the seed entries
-            shutil.copy(cache, tmp / "embeddings.sqlite")
-        s = fuzz_settings(tmp)
-        assert knowledge_cli(["--database-url", s.database_url, "seed"]) == 0
-        live = LiveSearch(s)
-        live.warm_up()
-        result = fuzz(fuzz_app(s, live), args.examples)
+    # a fresh database each run; the index and embedding cache in var/fuzz are kept between runs
+    tmp = ROOT / "var" / "fuzz"
+    tmp.mkdir(parents=True, exist_ok=True)
+    for old in tmp.glob("fuzz.db*"):
+        old.unlink()
+    s = fuzz_settings(tmp)
+    assert knowledge_cli(["--database-url", s.database_url, "seed"]) == 0
+    live = LiveSearch(s)
+    live.warm_up()
+    result = fuzz(fuzz_app(s, live), args.examples)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     summary = {k: v for k, v in result.items() if k != "failures"}
