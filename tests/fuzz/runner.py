@@ -95,11 +95,13 @@ def _operation_test(
     def run(case: Any) -> None:
         counts[f"{mode}_cases"] += 1
         response = case.call(headers=headers)
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not (case.path == "/healthz" and response.status_code == 503):
             counts[f"{mode}_5xx"] += 1
         try:
-            case.validate_response(response, checks=CHECKS)
-        except Exception as exc:  # every check failure is recorded, not raised
+            # /healthz answers 503 by design while a component is down (here: no action server)
+            checks = CHECKS[1:] if case.path == "/healthz" else CHECKS
+            case.validate_response(response, checks=checks)
+        except (Exception, BaseExceptionGroup) as exc:  # every check failure is recorded, not raised
             key = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             if key not in seen:
                 seen.add(key)
@@ -124,7 +126,7 @@ def fuzz(app: FastAPI, examples: int) -> dict[str, Any]:
             run = _operation_test(operation, mode, headers, examples, counts, failures)
             try:
                 run()
-            except Exception:
+            except (Exception, BaseExceptionGroup):  # generation errors: a failure of the operation
                 failures.append(
                     {"mode": mode, "operation": operation.label, "failure": traceback.format_exc()[-600:]}
                 )

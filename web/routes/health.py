@@ -13,7 +13,7 @@ from web.deps import LiveDep, RasaDep, SettingsDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"description": "a component is down (components says which)"}})
 async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONResponse:
     components: dict[str, dict[str, object]] = {}
     components["rasa"] = {"ok": await rasa.healthy()}
