@@ -595,7 +595,7 @@ def test_gaps_are_clustered_with_counts_and_last_seen(gaps: FastAPI, editor: Tes
     assert dogs["label"] == "养狗要办什么证" and dogs["questions"][0]["count"] == 2
     assert dogs["reasons"] == {"abstained": 2, "low_confidence": 1, "handoff": 1}
     assert {q["text"] for q in dogs["questions"]} == {"养狗要办什么证", "狗证在哪里办", "怎么给狗办证"}
-    assert dt.datetime.fromisoformat(dogs["last_seen"]) > utcnow() - dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(dogs["last_seen"]).replace(tzinfo=None) > utcnow() - dt.timedelta(days=1)
     assert {q["text"] for q in clusters[1]["questions"]} == {"今天天气怎么样", "明天会下雨吗"}
     assert clusters[2]["top_entries"][0]["entry_id"] == OTHER
     assert ok(editor.get("/api/gaps", params={"reason": "handoff"}))["open_gaps"] == 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from knowledge.workflow import STATE_TITLES, EntryState
-from web.schemas import DB_INT_MAX
+from web.schemas import DB_INT_MAX, UtcDateTime
 
 ENTRY_DOC = "the entry's fields as in docs/knowledge-schema.md (status and version are set by the workflow)"
 
@@ -78,7 +77,7 @@ class EntrySummary(BaseModel):
     reviewed_at: str
     comment: str = Field(description="the reviewer's last send-back comment")
     submitted_by: str | None
-    updated_at: dt.datetime | None
+    updated_at: UtcDateTime | None
     updated_by: str | None
 
     @classmethod
@@ -118,7 +117,7 @@ class EntriesPublic(BaseModel):
 
 class VersionPublic(BaseModel):
     version: int
-    created_at: dt.datetime
+    created_at: UtcDateTime
     author: str
     title: str
     live: bool = Field(description="the version citizens are served now")
@@ -169,7 +168,7 @@ class ImportPublic(BaseModel):
 
 class AuditPublic(BaseModel):
     id: int
-    created_at: dt.datetime
+    created_at: UtcDateTime
     actor: str
     role: str
     action: str
@@ -189,15 +188,15 @@ class AuditsPublic(BaseModel):
 class GapQuestionPublic(BaseModel):
     text: str
     count: int
-    last_seen: dt.datetime
+    last_seen: UtcDateTime
 
 
 class GapClusterPublic(BaseModel):
     id: int
     label: str = Field(description="the most asked question of the cluster")
     count: int
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
     reasons: dict[str, int] = Field(description="abstained | low_confidence | unhelpful | handoff → count")
     questions: list[GapQuestionPublic]
     gap_ids: list[int]

@@ -10,6 +10,14 @@ from pydantic import AfterValidator, BaseModel, Field
 from web.handoffs import RESOLUTIONS, Resolution
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+# Times are stored as naive UTC; on the wire they carry their zone (RFC 3339, as OpenAPI's date-time says)
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
 DB_INT_MAX = 2**31 - 1  # ids and cursors are 32-bit integer columns (PostgreSQL INTEGER)
 MESSAGE_MAX_CHARS = 4000  # schema bound; MAX_MESSAGE_CHARS (<= this) is checked after parsing
 
@@ -106,9 +114,9 @@ class TicketPublic(BaseModel):
     claimed_by: str | None
     callback_phone: str | None = Field(description="callback number left by the citizen, masked")
     resolution: str | None
-    created_at: dt.datetime
-    claimed_at: dt.datetime | None
-    closed_at: dt.datetime | None
+    created_at: UtcDateTime
+    claimed_at: UtcDateTime | None
+    closed_at: UtcDateTime | None
 
 
 class TicketsPublic(BaseModel):
@@ -121,7 +129,7 @@ class HistoryItem(BaseModel):
     id: int | None = Field(description="chat message id (cursor); null for the transcript handed over")
     role: str = Field(description="user | bot | agent | system")
     text: str
-    at: dt.datetime | None
+    at: UtcDateTime | None
     agent: str | None = None
 
 
