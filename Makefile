@@ -5,7 +5,7 @@ RASA := $(CURDIR)/.venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
-FUZZ_EXAMPLES ?= 50
+FUZZ_EXAMPLES ?= 25
 
 .PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean fuzz
 
@@ -58,5 +58,5 @@ bench: setup
 	@$(PY) -m retrieval.bench --data $(DATA)
 
 
-fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 5-example smoke)
+fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 3-example smoke)
 	$(PY) -m tests.fuzz.runner --examples $(FUZZ_EXAMPLES)

@@ -3,7 +3,7 @@ anonymous and once logged in as staff (admin), against the real app (real engine
 a fresh SQLite database, Rasa stubbed). Every response must be non-5xx, declared (status code, content
 type) and match its schema.
 
-    python -m tests.fuzz.runner --examples 50     # make fuzz; writes var/fuzz-report.json
+    python -m tests.fuzz.runner --examples 25     # make fuzz; writes var/fuzz-report.json
 
 ``tests/fuzz/test_fuzz_smoke.py`` runs it with 3 examples per operation inside ``make test``.
 """
@@ -94,7 +94,7 @@ def _operation_test(
     @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case: Any) -> None:
         counts[f"{mode}_cases"] += 1
-        response = case.call(headers=headers)
+        response = case.call(headers=headers, timeout=60)  # a loaded machine can take seconds
         if response.status_code >= 500 and not (case.path == "/healthz" and response.status_code == 503):
             counts[f"{mode}_5xx"] += 1
         try:
@@ -151,7 +151,7 @@ def fuzz(app: FastAPI, examples: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.runner", description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=50, help="generated cases per operation and pass")
+    parser.add_argument("--examples", type=int, default=25, help="generated cases per operation and pass")
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     from knowledge.cli import main as knowledge_cli
