@@ -853,8 +853,10 @@
     }).catch(function () { /* offline: the next poll or reconnect tries again */ });
   }
 
+  /** Restore a kept conversation; a new one is only asked for when the citizen opens the widget. */
   function loadHistory() {
-    state.historyReady = ensureConversation().then(catchUp).then(function () { state.historyLoaded = true; });
+    const kept = store.get(KEYS.sender) ? ensureConversation().then(catchUp) : Promise.resolve();
+    state.historyReady = kept.then(function () { state.historyLoaded = true; });
   }
 
   function startStream() {
