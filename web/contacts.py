@@ -6,6 +6,7 @@ recomputed when the knowledge version moves on.
 
 from __future__ import annotations
 
+import json
 import threading
 
 from core.pii import contacts_in
@@ -25,7 +26,9 @@ class BureauContacts:
         version = (id(entries), engine.knowledge_version, len(entries))
         with self._lock:
             if version != self._version:
-                texts = [e.model_dump_json() for e in entries.values()]
+                # (not model_dump_json: it escapes Chinese as \\uXXXX, and a number right after an
+                # escape would look glued to letters)
+                texts = [json.dumps(e.model_dump(mode="json"), ensure_ascii=False) for e in entries.values()]
                 self._contacts = contacts_in(texts) | {self.hotline}
                 self._version = version
             return self._contacts
