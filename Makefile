@@ -7,8 +7,9 @@ EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
+FUZZ_EXAMPLES ?= 25
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -66,3 +67,6 @@ bench: setup  ## retrieval figures, then chat turns through the running system (
 bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures several versions in one run
 	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
 
+
+fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 3-example smoke)
+	$(PY) -m tests.fuzz.runner --examples $(FUZZ_EXAMPLES)

@@ -41,6 +41,17 @@ class AccountError(ValueError):
     """An account cannot be created or changed as asked."""
 
 
+class DemoAccountsEnabled(RuntimeError):
+    """Production start-up with demo accounts (known names, maybe known passwords) still enabled."""
+
+    def __init__(self, names: list[str]) -> None:
+        commands = "; ".join(f"python -m ops.accounts disable {n}" for n in names)
+        super().__init__(
+            f"production refuses to start: demo account(s) {', '.join(names)} enabled. Disable them: {commands}"
+        )
+        self.names = names
+
+
 @dataclass(frozen=True)
 class Account:
     """A logged-in staff member, as the routes see it (never the password hash)."""
@@ -82,9 +93,10 @@ class AccountStore:
             return _account(row)
 
     def get(self, user_id: int) -> Account | None:
+        """An enabled account (a disabled one is as good as gone: its sessions stop working)."""
         with self.sessions() as s:
             row = s.get(UserRow, user_id)
-            return _account(row) if row else None
+            return _account(row) if row and not row.disabled else None
 
     def by_username(self, username: str) -> Account | None:
         with self.sessions() as s:
@@ -92,7 +104,8 @@ class AccountStore:
             return _account(row) if row else None
 
     def authenticate(self, username: str, password: str) -> Account | None:
-        """The account when the password is right, else None (unknown names take as long)."""
+        """The account when the password is right and the account enabled, else None (unknown names
+        take as long)."""
         with self.sessions() as s:
             row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
             stored = row.password_hash if row else self._dummy()
@@ -100,7 +113,7 @@ class AccountStore:
             self.hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return None
-        if row is None:
+        if row is None or row.disabled:
             return None
         if self.hasher.check_needs_rehash(stored):
             with self.sessions.begin() as s:
@@ -140,28 +153,41 @@ class AccountStore:
         with self._lock:
             self._touched.pop(user_id, None)
 
+    def set_disabled(self, username: str, disabled: bool = True) -> None:
+        """Disable (or enable again) an account; disabling ends its sessions at once."""
+        values: dict[str, object] = {"disabled": disabled}
+        if disabled:
+            values.update(session_version=UserRow.session_version + 1, last_seen=None)
+        with self.sessions.begin() as s:
+            result = s.execute(update(UserRow).where(UserRow.username == username).values(**values))
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise AccountError(f"no account {username!r}")
+
     def ensure_demo_accounts(self, password: str) -> list[str]:
         """Create the demo accounts that are missing (local mode); returns the names created.
 
-        Existing demo accounts get their role back and, when it no longer matches, ``password``.
+        An existing account is left as it is: a password or role an operator changed, or an account
+        disabled, stays so across restarts.
         """
         created: list[str] = []
         shared_hash = ""
         with self.sessions.begin() as s:
             for username, role in DEMO_ACCOUNTS:
-                row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
-                if row is None:
+                if s.scalars(select(UserRow.id).where(UserRow.username == username)).first() is None:
                     shared_hash = shared_hash or self.hasher.hash(password)
                     s.add(UserRow(username=username, password_hash=shared_hash, role=role))
                     created.append(username)
-                    continue
-                row.role = role
-                try:
-                    self.hasher.verify(row.password_hash, password)
-                except (VerificationError, InvalidHashError):
-                    row.password_hash = self.hasher.hash(password)
-                    row.session_version += 1
         return created
+
+    def enabled_demo_accounts(self) -> list[str]:
+        """Demo accounts that exist and are not disabled (production refuses to start with any)."""
+        names = [name for name, _ in DEMO_ACCOUNTS]
+        with self.sessions() as s:
+            return sorted(
+                s.scalars(
+                    select(UserRow.username).where(UserRow.username.in_(names), UserRow.disabled.is_(False))
+                )
+            )
 
     # -- presence ------------------------------------------------------------------------------
     def touch(self, user_id: int) -> None:

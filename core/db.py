@@ -11,9 +11,12 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -76,7 +79,7 @@ class MessageRow(Base):
     sender_id: Mapped[str] = mapped_column(String(120), index=True)
     role: Mapped[str] = mapped_column(String(20))  # user | bot | agent | system
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class HandoffRow(Base):
@@ -113,6 +116,29 @@ class UserRow(Base):
     # When the agent console last polled the queue (UTC); agents count as online for a while after.
     last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # ``python -m ops.accounts disable NAME``: cannot log in; production refuses enabled demo accounts.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class ConversationBindingRow(Base):
+    """A conversation the server issued to a browser (the widget): only requests carrying its binding
+    (cookie) may use it, until it ends (结束并清除对话) or idles out (CONVERSATION_IDLE_S)."""
+
+    __tablename__ = "conversation_bindings"
+    sender_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class RateHitRow(Base):
+    """One counted request of a rate limit shared through the database (no REDIS_URL)."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)  # unix time
 
 
 class FeedbackRow(Base):

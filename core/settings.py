@@ -5,20 +5,41 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.local_secrets import local_secrets
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SECRETS = {"change-me", "dev-rasa-token", "dev-session-secret", "demo1234"}
+DEFAULT_SECRETS = {"", "change-me", "dev-rasa-token", "dev-session-secret", "demo1234"}
+MIN_SECRET_CHARS = 32
+
+
+def is_loopback(host: str) -> bool:
+    """``127.0.0.0/8``, ``::1`` or ``localhost`` (a name that only ever means this machine)."""
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=ROOT / ".env", extra="ignore")
 
-    environment: str = Field("local", description="local or production (production refuses default secrets)")
+    environment: Literal["local", "production"] = Field(
+        "local",
+        description="local (loopback only: demo accounts, generated secrets) or production (refuses to "
+        "start without real secrets, PUBLIC_BASE_URL and with demo accounts enabled)",
+    )
     database_url: str = Field(
         f"sqlite:///{ROOT / 'var' / 'banshi.db'}",
         description="SQLAlchemy URL; SQLite by default, e.g. postgresql+psycopg://user@host/db",
@@ -40,7 +61,10 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(8000, description="Port of the web app (the only public port)")
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server (loopback only)")
-    rasa_token: str = Field("dev-rasa-token", description="Token for Rasa's HTTP API")
+    rasa_token: str = Field(
+        "",
+        description="Token for Rasa's HTTP API (local mode: generated once into DATA_DIR/local-secrets.json)",
+    )
     action_server_url: str = Field(
         "http://127.0.0.1:5055/webhook", description="Action server webhook used by Rasa"
     )
@@ -57,12 +81,61 @@ class Settings(BaseSettings):
     reload_interval_s: float = Field(2.0, description="How often each process checks for knowledge changes")
     max_message_chars: int = Field(500, description="Longest chat message accepted")
     chat_rate_limit: str = Field("20/60", description="Chat requests per client: count/seconds")
-    session_secret: str = Field("dev-session-secret", description="Signs login sessions")
+    search_rate_limit: str = Field(
+        "60/60", description="Search and QR-code requests per client: count/seconds"
+    )
+    feedback_rate_limit: str = Field("30/60", description="好差评 submissions per client: count/seconds")
+    callback_rate_limit: str = Field(
+        "5/3600", description="Callback numbers (留言) a client may leave: count/seconds"
+    )
+    stream_rate_limit: str = Field(
+        "30/60", description="Message-stream (SSE) openings per client: count/seconds"
+    )
+    max_streams_per_client: int = Field(
+        4, description="Message streams (SSE) one client may hold open at once"
+    )
+    max_streams: int = Field(500, description="Message streams (SSE) the web process holds open at once")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed "
+        "(empty: the client address is the TCP peer)",
+    )
+    redis_url: str = Field(
+        "",
+        description="Redis for rate limits and login throttling shared by every process "
+        "(empty: the database on PostgreSQL, else the web process's memory)",
+    )
+    max_body_bytes: int = Field(65536, description="Largest request body outside imports (413 beyond)")
+    max_import_bytes: int = Field(
+        10 * 1024 * 1024, description="Largest knowledge import upload, YAML/JSON/XLSX (413 beyond)"
+    )
+    public_base_url: str = Field(
+        "",
+        description="The address citizens reach the service at, e.g. https://zwfw.yueyang.gov.cn "
+        "(QR codes; required in production; local default http://WEB_HOST:WEB_PORT)",
+    )
+    api_docs: bool = Field(True, description="Serve the OpenAPI docs at /docs and /openapi.json")
+    conversation_idle_s: int = Field(
+        1800, description="A widget conversation idle this long ends; the widget starts a new one"
+    )
+    retention_days: int = Field(
+        180, description="Transcripts, tickets, callback numbers and feedback older than this are deleted"
+    )
+    session_secret: str = Field(
+        "",
+        description="Signs login sessions and conversation bindings (local: generated once, like RASA_TOKEN)",
+    )
     session_max_age_s: int = Field(
         43200, description="How long a staff login lasts, in seconds (one shift: 12 hours)"
     )
     login_throttle: str = Field(
-        "5/300", description="Failed logins allowed per username and client before a pause: count/seconds"
+        "5/300", description="Login attempts allowed per username before a pause: count/seconds"
+    )
+    login_client_throttle: str = Field(
+        "20/300", description="Failed logins allowed per client address (any username): count/seconds"
+    )
+    login_concurrency: int = Field(
+        2, description="Password checks (argon2, 64 MiB each) run at once; more wait or get 503"
     )
     demo_password: str = Field("demo1234", description="Password of the demo accounts (local mode)")
     hotline: str = Field("12345", description="Hotline number shown in every fallback message")
@@ -79,12 +152,48 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_default_secrets_outside_local(self) -> Settings:
-        if self.environment != "local":
-            for name in ("rasa_token", "session_secret", "demo_password"):
-                if getattr(self, name) in DEFAULT_SECRETS:
-                    raise ValueError(f"{name.upper()} must be set to a real secret outside local mode")
+    def _safe_by_default(self) -> Settings:
+        """Local conveniences only on loopback; production only with its settings complete."""
+        if self.environment == "local":
+            exposed = [
+                f"{name}={value}"
+                for name, value, host in (
+                    ("WEB_HOST", self.web_host, self.web_host),
+                    ("RASA_URL", self.rasa_url, urlparse(self.rasa_url).hostname or ""),
+                    (
+                        "ACTION_SERVER_URL",
+                        self.action_server_url,
+                        urlparse(self.action_server_url).hostname or "",
+                    ),
+                )
+                if not is_loopback(host)
+            ]
+            if exposed:
+                raise ValueError(
+                    f"local mode listens on loopback only, but {', '.join(exposed)} is not a loopback address. "
+                    "Use 127.0.0.1, or set ENVIRONMENT=production with SESSION_SECRET, RASA_TOKEN and "
+                    "PUBLIC_BASE_URL (and no demo account enabled)."
+                )
+            if not self.session_secret or not self.rasa_token:
+                generated = local_secrets(self.data_dir)
+                self.session_secret = self.session_secret or generated["session_secret"]
+                self.rasa_token = self.rasa_token or generated["rasa_token"]
+            return self
+        missing = [
+            f"{name.upper()} (at least {MIN_SECRET_CHARS} random characters)"
+            for name in ("session_secret", "rasa_token")
+            if getattr(self, name) in DEFAULT_SECRETS or len(getattr(self, name)) < MIN_SECRET_CHARS
+        ]
+        if not self.public_base_url.startswith(("https://", "http://")):
+            missing.append("PUBLIC_BASE_URL (e.g. https://zwfw.example.gov.cn)")
+        if missing:
+            raise ValueError("production settings are incomplete; set " + ", ".join(missing))
         return self
+
+    @property
+    def base_url(self) -> str:
+        """Where citizens reach the service (QR codes): PUBLIC_BASE_URL, locally the listener."""
+        return (self.public_base_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def index_dir(self) -> Path:

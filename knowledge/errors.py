@@ -82,6 +82,13 @@ class InvalidTransition(KnowledgeError):
         super().__init__(message)
 
 
+class SelfReview(InvalidTransition):
+    """Four-eyes rule: nobody approves (or publishes) a change they submitted themselves."""
+
+    def __init__(self, entry_id: str, username: str) -> None:
+        super().__init__(entry_id, f"不能审核自己提交的修改（{username}）：请由另一位审核员审核。")
+
+
 class DraftConflict(VersionConflict):
     """Optimistic locking in the editor: carries the other editor's working copy to show the user."""
 

@@ -15,6 +15,7 @@ import yaml
 
 from knowledge.errors import EntryInvalid, Problem, ValidationFailed
 from knowledge.models import Entry
+from knowledge.upload_guard import UnsafeUpload, check_xlsx, check_yaml
 from knowledge.validation import check_entry
 from knowledge.xlsx import read_workbook, write_workbook
 
@@ -53,6 +54,10 @@ def format_of(filename: str) -> Format:
 
 
 def _yaml_items(filename: str, text: str) -> tuple[list[ImportItem], list[Problem]]:
+    try:
+        check_yaml(text)
+    except UnsafeUpload as exc:
+        return [], [Problem(filename, None, "(file)", str(exc))]
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -97,6 +102,10 @@ def read_upload(
     """
     fmt = format_of(filename)
     if fmt == "xlsx":
+        try:
+            check_xlsx(data)
+        except UnsafeUpload as exc:
+            raise ValidationFailed([Problem(filename, None, "(file)", str(exc))]) from None
         sheet_entries, problems = read_workbook(data, existing)
         items = [ImportItem(e.raw, f"sheet 事项 row {e.row}", e.where) for e in sheet_entries]
     else:

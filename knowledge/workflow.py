@@ -35,6 +35,7 @@ from knowledge.errors import (
     FieldProblem,
     InvalidTransition,
     Problem,
+    SelfReview,
     ValidationFailed,
 )
 from knowledge.models import Entry, Status
@@ -145,6 +146,11 @@ def _unreviewed(raw: dict[str, Any]) -> dict[str, Any]:
 def _reviewed_today(content: dict[str, Any]) -> dict[str, Any]:
     """Content a reviewer (or admin) approves and publishes now carries today's review date."""
     return {**content, "reviewed_at": dt.date.today().isoformat()}
+
+
+def _four_eyes(entry_id: str, state: EntryState, actor: Actor) -> None:
+    if state.submitted_by is not None and state.submitted_by == actor.username:
+        raise SelfReview(entry_id, actor.username)
 
 
 def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -291,6 +297,7 @@ class Workflow:
             live, draft, state = self._load(s, entry_id, expected_lock)
             if state.state != REVIEW:
                 raise InvalidTransition(entry_id, "只有待审核的修改可以审核通过")
+            _four_eyes(entry_id, state, actor)
             self._audit(s, actor, "approve", entry_id, comment=comment)
             self._publish_working(s, live, draft, state, actor, comment)
         return self.get(entry_id)
@@ -298,10 +305,15 @@ class Workflow:
     def publish(
         self, entry_id: str, actor: Actor, expected_lock: int | None = None, comment: str = ""
     ) -> EntryState:
-        """Publish the working copy (draft or in review), or put an unpublished entry back online."""
+        """Publish the working copy once it was submitted for review, as its approval by someone other
+        than the submitter; or put an unpublished entry back online (an approved version)."""
         with writing(self.sessions) as s:
             live, draft, state = self._load(s, entry_id, expected_lock)
             if state.working is not None:
+                if state.state != REVIEW:
+                    raise InvalidTransition(entry_id, "草稿需要先提交审核，审核通过后才能发布")
+                _four_eyes(entry_id, state, actor)
+                self._audit(s, actor, "approve", entry_id, comment=comment)
                 self._publish_working(s, live, draft, state, actor, comment)
             elif live is not None and state.live_status == UNPUBLISHED:
                 entry = Entry.model_validate({**live.data, "status": PUBLISHED})

@@ -2,7 +2,12 @@
 
     python -m ops.accounts add wang --role agent      # asks for the password twice
     python -m ops.accounts passwd wang                # new password; every session of wang ends
+    python -m ops.accounts disable admin             # cannot log in any more; its sessions end
+    python -m ops.accounts enable wang
     python -m ops.accounts list
+
+Production refuses to start while a demo account (agent1, editor1, reviewer1, admin) is enabled:
+disable each one (``disable NAME``) after creating real accounts.
 
 The password is read from the terminal, or from the first line of stdin when it is not a terminal.
 """
@@ -38,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     sub.add_parser("passwd", help="set a new password (ends the account's sessions)").add_argument("username")
+    sub.add_parser("disable", help="disable an account (ends its sessions)").add_argument("username")
+    sub.add_parser("enable", help="enable a disabled account again").add_argument("username")
     sub.add_parser("list", help="list the accounts")
     args = parser.parse_args(argv)
 
@@ -51,11 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "passwd":
             store.set_password(args.username, _password())
             print(f"password of {args.username} changed; its sessions ended")
+        elif args.command in ("disable", "enable"):
+            store.set_disabled(args.username, args.command == "disable")
+            print(f"{args.username} {args.command}d")
         else:
             with store.sessions() as s:
                 for row in s.scalars(select(UserRow).order_by(UserRow.username)):
                     seen = row.last_seen.isoformat(timespec="seconds") + "Z" if row.last_seen else "-"
-                    print(f"{row.username}\t{row.role}\tlast seen {seen}")
+                    state = "\tdisabled" if row.disabled else ""
+                    print(f"{row.username}\t{row.role}\tlast seen {seen}{state}")
     except AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -80,3 +80,25 @@ def open_console(client: Any, username: str = "agent1", password: str = DEMO_PAS
     assert r.status_code == 200, r.text
     client.headers["X-CSRF-Token"] = r.json()["csrf_token"]
     assert client.get("/api/handoffs").status_code == 200
+
+
+def start_conversation(client: Any) -> str:
+    """Start a conversation bound to ``client`` (a TestClient or httpx.Client keeping cookies), as the
+    widget does; returns its id."""
+    r = client.post("/api/chat/conversations")
+    assert r.status_code == 201, r.text
+    return str(r.json()["sender_id"])
+
+
+def bind(client: TestClient, sender_id: str) -> str:
+    """Make ``sender_id`` a widget conversation bound to ``client`` (as if the server had issued it):
+    tests keep their readable ids."""
+    from core.db import ConversationBindingRow
+    from web.conversation_binding import COOKIE
+
+    app: Any = client.app
+    with app.state.conversations.sessions.begin() as s:
+        if s.get(ConversationBindingRow, sender_id) is None:
+            s.add(ConversationBindingRow(sender_id=sender_id))
+    client.cookies.set(COOKIE, app.state.binding.token(sender_id))
+    return sender_id

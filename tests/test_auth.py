@@ -214,11 +214,12 @@ def test_demo_accounts_exist_in_local_mode_and_are_created_once(app: FastAPI) ->
         assert len(list(s.scalars(select(UserRow)))) == len(DEMO_ACCOUNTS)
 
 
-def test_a_changed_demo_password_setting_applies_at_the_next_start(app: FastAPI) -> None:
+def test_a_local_start_never_resets_a_password_an_operator_changed(app: FastAPI) -> None:
     store: AccountStore = app.state.auth.accounts
-    store.ensure_demo_accounts("new-demo-pass")
+    store.set_password("agent1", "operator-chosen")
+    assert store.ensure_demo_accounts(DEMO_PASSWORD) == []
     assert store.authenticate("agent1", DEMO_PASSWORD) is None
-    assert store.authenticate("agent1", "new-demo-pass") is not None
+    assert store.authenticate("agent1", "operator-chosen") is not None
 
 
 @pytest.fixture
@@ -227,9 +228,9 @@ def production_app(tmp_path: Path, engine: SearchEngine) -> Iterator[FastAPI]:
         environment="production",
         database_url=f"sqlite:///{tmp_path / 'prod.db'}",
         data_dir=tmp_path,
-        rasa_token="a-real-rasa-token",
-        session_secret="a-real-session-secret-of-some-length",
-        demo_password="a-real-demo-password",
+        rasa_token="a-real-rasa-token-of-at-least-32-characters",
+        session_secret="a-real-session-secret-of-at-least-32-characters",
+        public_base_url="https://zwfw.example.gov.cn",
         reload_interval_s=3600.0,
     )
     live = LiveSearch(settings, engine=engine)
@@ -242,7 +243,7 @@ def production_app(tmp_path: Path, engine: SearchEngine) -> Iterator[FastAPI]:
 def test_no_demo_accounts_outside_local_mode_and_cookies_are_secure(production_app: FastAPI) -> None:
     c = client_for(production_app)
     for username, _ in DEMO_ACCOUNTS:
-        r = c.post("/api/auth/login", json={"username": username, "password": "a-real-demo-password"})
+        r = c.post("/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
         assert r.status_code == 401
     production_app.state.auth.accounts.create("operator", "long-enough-pw", "agent")
     r = c.post("/api/auth/login", json={"username": "operator", "password": "long-enough-pw"})
@@ -253,7 +254,7 @@ def test_no_demo_accounts_outside_local_mode_and_cookies_are_secure(production_a
 
 def test_production_refuses_default_secrets() -> None:
     with pytest.raises(ValueError, match="SESSION_SECRET"):
-        Settings(environment="production", rasa_token="x-real", demo_password="y-real-pass")
+        Settings(environment="production", rasa_token="x" * 40, public_base_url="https://a.example")
 
 
 # -- the account store on its own -----------------------------------------------------------------

@@ -150,6 +150,8 @@ def test_create_a_new_entry_and_publish_it(
     created = ok(editor.post("/api/entries", json={"entry": raw}), 201)
     assert created["status"] == "draft" and created["live_status"] is None and created["lock_version"] == 1
     assert editor.post("/api/entries", json={"entry": raw}).status_code == 409  # exists
+    assert reviewer.post("/api/entries/dog-license/publish").status_code == 409  # not submitted yet
+    ok(editor.post("/api/entries/dog-license/submit"))
     assert ok(reviewer.post("/api/entries/dog-license/publish"))["live_version"] == 1
     listed = ok(editor.get("/api/entries", params={"q": "犬只"}))
     assert [e["id"] for e in listed["data"]] == ["dog-license"]
@@ -255,6 +257,7 @@ def test_reviewer_publishes_but_does_not_edit(reviewer: TestClient, editor: Test
     body = {"entry": loaded["entry"], "lock_version": loaded["lock_version"]}
     assert reviewer.put(f"/api/entries/{ENTRY}", json=body).status_code == 403
     change_material(editor, ENTRY, "新材料")
+    ok(editor.post(f"/api/entries/{ENTRY}/submit"))
     assert ok(reviewer.post(f"/api/entries/{ENTRY}/publish"))["live_version"] == 2
     assert editor.post(f"/api/entries/{ENTRY}/rollback", json={"version": 1}).status_code == 403
     assert editor.post(f"/api/entries/{ENTRY}/unpublish").status_code == 403
@@ -268,10 +271,13 @@ def test_state_changes_need_the_csrf_token(seeded: FastAPI) -> None:
     assert c.get(f"/api/entries/{ENTRY}").status_code == 200
 
 
-def test_admin_does_everything(admin: TestClient) -> None:
+def test_admin_does_everything_but_approve_its_own_change(admin: TestClient, reviewer: TestClient) -> None:
     change_material(admin, ENTRY, "新材料")
     ok(admin.post(f"/api/entries/{ENTRY}/submit"))
-    ok(admin.post(f"/api/entries/{ENTRY}/approve"))
+    for action in ("approve", "publish"):  # four eyes: not even an admin approves their own submission
+        r = admin.post(f"/api/entries/{ENTRY}/{action}")
+        assert r.status_code == 403 and "自己提交" in r.json()["detail"]
+    ok(reviewer.post(f"/api/entries/{ENTRY}/approve"))
     ok(admin.post(f"/api/entries/{ENTRY}/rollback", json={"version": 1}))
     ok(admin.post(f"/api/entries/{ENTRY}/unpublish"))
     assert ok(admin.delete(f"/api/entries/{ENTRY}"))["entry"] is None
@@ -325,6 +331,7 @@ def test_versions_diff_and_rollback(seeded: FastAPI, editor: TestClient, reviewe
     ]
     assert pending["changes"][1]["op"] == "added" and "第二版材料" in pending["changes"][1]["text"]
     assert any(line.startswith("+- name: 第二版材料") for line in pending["unified"])
+    ok(editor.post(f"/api/entries/{ENTRY}/submit"))
     ok(reviewer.post(f"/api/entries/{ENTRY}/publish"))
 
     versions = ok(editor.get(f"/api/entries/{ENTRY}/versions"))
@@ -376,6 +383,7 @@ def test_publishing_reaches_the_search_index(
     assert live.engine.entries[ENTRY].materials[0].name.startswith("本人有效身份证件")
     change_material(editor, ENTRY, "刷新后的材料")
     assert not live.refresh() or live.engine.entries[ENTRY].materials[0].name != "刷新后的材料"
+    ok(editor.post(f"/api/entries/{ENTRY}/submit"))
     ok(reviewer.post(f"/api/entries/{ENTRY}/publish"))
     assert live.refresh() and live.engine.entries[ENTRY].materials[0].name == "刷新后的材料"
     ok(reviewer.post(f"/api/entries/{ENTRY}/unpublish"))
@@ -588,7 +596,7 @@ def test_gaps_are_clustered_with_counts_and_last_seen(gaps: FastAPI, editor: Tes
     assert dogs["label"] == "养狗要办什么证" and dogs["questions"][0]["count"] == 2
     assert dogs["reasons"] == {"abstained": 2, "low_confidence": 1, "handoff": 1}
     assert {q["text"] for q in dogs["questions"]} == {"养狗要办什么证", "狗证在哪里办", "怎么给狗办证"}
-    assert dt.datetime.fromisoformat(dogs["last_seen"]) > utcnow() - dt.timedelta(days=1)
+    assert dt.datetime.fromisoformat(dogs["last_seen"]).replace(tzinfo=None) > utcnow() - dt.timedelta(days=1)
     assert {q["text"] for q in clusters[1]["questions"]} == {"今天天气怎么样", "明天会下雨吗"}
     assert clusters[2]["top_entries"][0]["entry_id"] == OTHER
     assert ok(editor.get("/api/gaps", params={"reason": "handoff"}))["open_gaps"] == 1

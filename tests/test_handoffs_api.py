@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from core.accounts import agent_availability
 from core.db import HandoffRow
-from tests.staff import StubRasa, add_ticket, client_for, login
+from tests.staff import StubRasa, add_ticket, bind, client_for, login
 from web.handoffs import RESOLUTIONS, HandoffQueue, Resolution, TicketConflict
 from web.routes.agent import SECURITY_HEADERS
 
@@ -39,7 +39,8 @@ def ticket_row(app: FastAPI, ticket_id: int) -> HandoffRow:
 
 
 def feed(client: TestClient, sender_id: str, after: int = 0) -> list[dict[str, Any]]:
-    """What the citizen's widget receives (no login: the citizen side)."""
+    """What the citizen's widget receives (read with the conversation's binding, as the widget does)."""
+    bind(client, sender_id)
     r = client.get(f"/api/chat/{sender_id}/messages", params={"after": after})
     assert r.status_code == 200
     return r.json()["messages"]  # type: ignore[no-any-return]
@@ -323,6 +324,7 @@ def test_takeover_round_trip_through_the_citizen_chat(
     app: FastAPI, agent: TestClient, rasa: StubRasa
 ) -> None:
     citizen = client_for(app)
+    bind(citizen, "c1")
     ticket_id = add_ticket(app, sender_id="c1")
     r = citizen.post("/api/chat", json={"sender_id": "c1", "message": "有人吗"})
     assert r.json() == {"messages": [], "handoff": True, "degraded": False} and rasa.sent == []
@@ -343,6 +345,7 @@ def test_takeover_round_trip_through_the_citizen_chat(
 
 def test_the_citizen_can_stop_waiting_and_the_bot_answers_again(app: FastAPI, rasa: StubRasa) -> None:
     citizen = client_for(app)
+    bind(citizen, "c1")
     ticket_id = add_ticket(app, sender_id="c1")
     r = citizen.post("/api/chat/c1/handoff/cancel")
     assert r.status_code == 200 and r.json()["ticket_id"] == ticket_id and r.json()["bot_resumed"] is True
@@ -360,7 +363,9 @@ def test_once_an_agent_has_taken_over_the_citizen_cannot_cancel(
 ) -> None:
     ticket_id = add_ticket(app, sender_id="c1")
     agent.post(f"/api/handoffs/{ticket_id}/claim")
-    r = client_for(app).post("/api/chat/c1/handoff/cancel")
+    citizen = client_for(app)
+    bind(citizen, "c1")
+    r = citizen.post("/api/chat/c1/handoff/cancel")
     assert r.status_code == 409 and "客服可能已经接入" in r.json()["detail"]
     assert ticket_row(app, ticket_id).status == "active" and rasa.resumed == []
 

@@ -20,7 +20,7 @@ from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
-from tests.staff import StubRasa
+from tests.staff import StubRasa, bind
 from web.app import create_app
 from web.rasa import RasaClient
 
@@ -43,6 +43,7 @@ def make_client(settings: Settings, engine: SearchEngine) -> Iterator[MakeClient
         live.ready = True
         app = create_app(settings=s, live=live, rasa=rasa or StubRasa())  # type: ignore[arg-type]
         client = TestClient(app)
+        bind(client, "web-test-1")  # the widget's conversation, bound to this client
         made.append(client)
         return client
 
@@ -172,6 +173,8 @@ def test_callback_refuses_a_bad_phone(api: TestClient, phone: str) -> None:
 
 @pytest.mark.parametrize("phone", ["13812345678", "138 1234 5678", "0730-8888888", "07308888888"])
 def test_callback_keeps_the_number_on_the_ticket(api: TestClient, phone: str) -> None:
+    with session_factory(api.app.state.settings.database_url).begin() as s:  # type: ignore[attr-defined]
+        s.add(HandoffRow(sender_id="web-test-1", status="offline", reason="explicit", transcript=[]))
     r = api.post("/api/chat/web-test-1/callback", json={"phone": phone, "message": "请回电，身份证的事"})
     assert r.status_code == 200, r.text
     assert r.json()["ok"] is True and "12345" in r.json()["expect"]

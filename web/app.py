@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,20 +13,28 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.accounts import DemoAccountsEnabled
 from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings, get_settings
 from knowledge.gaps import GapMiner
 from knowledge.workflow import Workflow
+from ops.retention import purge
 from retrieval.live import LiveSearch
 from web import editor_errors
 from web.auth import Auth
+from web.client_address import ClientAddress
+from web.contacts import BureauContacts
+from web.conversation_binding import ConversationBinding
 from web.conversations import Conversations
 from web.handoffs import HandoffError, HandoffQueue
+from web.hardening import BodyLimit, SecurityHeaders
+from web.limits import Limits
+from web.openapi_errors import document_errors
 from web.rasa import RasaClient
-from web.ratelimit import RateLimiter
 from web.routes import (
     agent,
     assist,
@@ -48,6 +57,7 @@ from web.routes import (
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
+RETENTION_EVERY_S = 24 * 3600
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -59,6 +69,18 @@ def _validation_message(exc: RequestValidationError) -> str:
             return "请求体不是有效的 JSON"
         parts.append(f"{loc}: {msg}")
     return "; ".join(parts)
+
+
+async def _retention(app: FastAPI) -> None:
+    """Delete what is older than RETENTION_DAYS now and then every day (ops/retention.py)."""
+    while True:
+        try:
+            counts = await run_in_threadpool(purge, app.state.sessions, app.state.settings.retention_days)
+            if any(counts.values()):
+                log.info("retention: deleted %s", counts)
+        except Exception:  # a failed run must not stop the app; the next day tries again
+            log.exception("retention run failed")
+        await asyncio.sleep(RETENTION_EVERY_S)
 
 
 def create_app(
@@ -73,10 +95,14 @@ def create_app(
             created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
             if created:
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
+        elif enabled := app.state.auth.accounts.enabled_demo_accounts():
+            raise DemoAccountsEnabled(enabled)
+        retention = asyncio.create_task(_retention(app))
         if not app.state.live.ready:
             app.state.live.warm_up()
         app.state.live.start()
         yield
+        retention.cancel()
         app.state.live.stop()
         await app.state.rasa.aclose()
 
@@ -85,23 +111,38 @@ def create_app(
         description="岳阳市政务服务智能咨询：市民对话、知识检索、人工转接。",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_import=settings.max_import_bytes)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
     app.state.live = live or LiveSearch(settings)
     app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
     sessions = session_factory(settings.database_url)
-    app.state.conversations = Conversations(sessions)
+    app.state.sessions = sessions
+    app.state.conversations = Conversations(sessions, BureauContacts(app.state.live, settings.hotline))
     app.state.handoffs = HandoffQueue(sessions, app.state.conversations)
     app.state.auth = Auth(settings, sessions)
-    app.state.limiter = RateLimiter(settings.chat_rate_limit)
+    app.state.binding = ConversationBinding(
+        settings.session_secret, sessions, settings.conversation_idle_s, settings.environment != "local"
+    )
+    app.state.client_address = ClientAddress(settings.trusted_proxies)
+    app.state.limits = Limits.from_settings(settings)
     app.state.workflow = Workflow(sessions)  # the knowledge editor
     app.state.gaps = GapMiner(sessions)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # only a too-long chat message: 413, like the MAX_MESSAGE_CHARS check; anything else 422
+        too_long = all(
+            e.get("type") == "string_too_long" and tuple(e.get("loc", ()))[-1:] == ("message",)
+            for e in exc.errors()
+        )
         return JSONResponse(
             {"detail": _validation_message(exc), "errors": jsonable_encoder(exc.errors())},
-            status_code=422,
+            status_code=413 if too_long and exc.errors() else 422,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -133,4 +174,5 @@ def create_app(
     app.include_router(editor.router)
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    document_errors(app)
     return app

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +28,8 @@ from fastapi import Depends, HTTPException, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.accounts import ROLE_TITLES, ROLES, TICKET_ROLES, Account, AccountStore
+from core.ratelimit import make_limiter
 from core.settings import Settings
-from web.ratelimit import RateLimiter
 
 SESSION_COOKIE = "banshi_session"
 CSRF_COOKIE = "banshi_csrf"
@@ -97,8 +98,13 @@ class Auth:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.accounts = AccountStore(sessions)
         self.signer = SessionSigner(settings.session_secret, settings.session_max_age_s)
-        self.throttle = RateLimiter(settings.login_throttle)
+        # counted before the password is checked: parallel guesses cannot slip through
+        self.throttle = make_limiter(settings.login_throttle, "login-user", settings)
+        self.client_throttle = make_limiter(settings.login_client_throttle, "login-client", settings)
+        # argon2 needs 64 MiB per check: bound how many run at once
+        self.verifying = threading.BoundedSemaphore(settings.login_concurrency)
         self.secure_cookies = settings.environment != "local"
+        self.local = settings.environment == "local"
 
     def start_session(self, response: Response, account: Account) -> str:
         """Set the session and CSRF cookies; returns the CSRF token."""

@@ -1,40 +1,45 @@
-"""Stored chat transcripts (always masked) and the citizen's message feed."""
+"""Stored chat transcripts and the citizen's message feed.
+
+What citizens and agents type is masked (``core/pii.py``) before it is stored, except the bureau's own
+published contacts; the assistant's answers and system notices (the bureau's approved text) are stored
+as said, so its published numbers stay intact.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import HandoffRow, MessageRow
-from core.pii import mask_pii
+from core.pii import mask_data, mask_pii
 
 OPEN_TICKET = ("waiting", "active")
-
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_pii(value)
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
-    return value
+TYPED = ("user", "agent")  # free text people type: masked
 
 
 class Conversations:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], contacts: Callable[[], frozenset[str]] = frozenset
+    ) -> None:
         self.sessions = sessions
+        self.contacts = contacts  # the bureau's published numbers: never masked
+
+    def mask(self, text: str) -> str:
+        """Citizen text with personal data masked (the bureau's own contacts kept)."""
+        return mask_pii(text, self.contacts())
 
     def add(self, sender_id: str, role: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Store one message with personal data masked; returns it with its cursor ``id``."""
-        masked = _masked(payload)
+        """Store one message (typed ones with personal data masked); returns it with its cursor ``id``."""
+        stored = mask_data(payload, self.contacts()) if role in TYPED else payload
+        assert isinstance(stored, dict)
         with self.sessions.begin() as s:
-            row = MessageRow(sender_id=sender_id, role=role, payload=masked)
+            row = MessageRow(sender_id=sender_id, role=role, payload=stored)
             s.add(row)
             s.flush()
-            return {**masked, "id": row.id, "role": role, "at": row.created_at.isoformat() + "Z"}
+            return {**stored, "id": row.id, "role": role, "at": row.created_at.isoformat() + "Z"}
 
     def after(self, sender_id: str, cursor: int, limit: int = 200) -> list[dict[str, Any]]:
         with self.sessions() as s:
@@ -47,6 +52,18 @@ class Conversations:
             return [
                 {**r.payload, "id": r.id, "role": r.role, "at": r.created_at.isoformat() + "Z"} for r in rows
             ]
+
+    def recent_bot_payloads(self, sender_id: str, n: int = 50) -> list[dict[str, Any]]:
+        """The last ``n`` messages the assistant sent in the conversation (for offered buttons)."""
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(MessageRow.payload)
+                    .where(MessageRow.sender_id == sender_id, MessageRow.role == "bot")
+                    .order_by(MessageRow.id.desc())
+                    .limit(n)
+                )
+            )
 
     def last_user_text(self, sender_id: str) -> str:
         with self.sessions() as s:

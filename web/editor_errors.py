@@ -20,6 +20,7 @@ from knowledge.errors import (
     EntryNotFound,
     InvalidTransition,
     Problem,
+    SelfReview,
     ValidationFailed,
 )
 
@@ -60,6 +61,10 @@ def install(app: FastAPI) -> None:
             "changes": getattr(request.state, "conflict_changes", []),
         }
         return JSONResponse(jsonable_encoder(body), status_code=409)
+
+    @app.exception_handler(SelfReview)
+    async def _self_review(_: Request, exc: SelfReview) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "entry_id": exc.entry_id}, status_code=403)
 
     @app.exception_handler(InvalidTransition)
     async def _transition(_: Request, exc: InvalidTransition) -> JSONResponse:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
 from knowledge.workflow import STATE_TITLES, EntryState
+from web.schemas import DB_INT_MAX, UtcDateTime
 
 ENTRY_DOC = "the entry's fields as in docs/knowledge-schema.md (status and version are set by the workflow)"
 
@@ -18,23 +18,30 @@ class EntryCreate(BaseModel):
 
 class EntryUpdate(BaseModel):
     entry: dict[str, Any] = Field(description=ENTRY_DOC)
-    lock_version: int = Field(ge=0, description="the lock_version you loaded; 409 when someone saved since")
+    lock_version: int = Field(
+        ge=0, le=DB_INT_MAX, description="the lock_version you loaded; 409 when someone saved since"
+    )
 
 
 class WorkflowRequest(BaseModel):
     lock_version: int | None = Field(
-        None, ge=0, description="optional: refuse (409) when the entry changed since you looked at it"
+        None,
+        ge=0,
+        le=DB_INT_MAX,
+        description="optional: refuse (409) when the entry changed since you looked at it",
     )
     comment: str = Field("", max_length=2000)
 
 
 class RejectRequest(BaseModel):
     comment: str = Field(min_length=1, max_length=2000, description="why it goes back to the editor")
-    lock_version: int | None = Field(None, ge=0)
+    lock_version: int | None = Field(None, ge=0, le=DB_INT_MAX)
 
 
 class RollbackRequest(BaseModel):
-    version: int = Field(ge=1, description="the published version whose content is published again")
+    version: int = Field(
+        ge=1, le=DB_INT_MAX, description="the published version whose content is published again"
+    )
     comment: str = Field("", max_length=2000)
 
 
@@ -70,7 +77,7 @@ class EntrySummary(BaseModel):
     reviewed_at: str
     comment: str = Field(description="the reviewer's last send-back comment")
     submitted_by: str | None
-    updated_at: dt.datetime | None
+    updated_at: UtcDateTime | None
     updated_by: str | None
 
     @classmethod
@@ -110,7 +117,7 @@ class EntriesPublic(BaseModel):
 
 class VersionPublic(BaseModel):
     version: int
-    created_at: dt.datetime
+    created_at: UtcDateTime
     author: str
     title: str
     live: bool = Field(description="the version citizens are served now")
@@ -161,7 +168,7 @@ class ImportPublic(BaseModel):
 
 class AuditPublic(BaseModel):
     id: int
-    created_at: dt.datetime
+    created_at: UtcDateTime
     actor: str
     role: str
     action: str
@@ -181,15 +188,15 @@ class AuditsPublic(BaseModel):
 class GapQuestionPublic(BaseModel):
     text: str
     count: int
-    last_seen: dt.datetime
+    last_seen: UtcDateTime
 
 
 class GapClusterPublic(BaseModel):
     id: int
     label: str = Field(description="the most asked question of the cluster")
     count: int
-    first_seen: dt.datetime
-    last_seen: dt.datetime
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
     reasons: dict[str, int] = Field(description="abstained | low_confidence | unhelpful | handoff → count")
     questions: list[GapQuestionPublic]
     gap_ids: list[int]
@@ -203,7 +210,7 @@ class GapsPublic(BaseModel):
 
 
 class GapIds(BaseModel):
-    gap_ids: list[int] = Field(min_length=1, max_length=5000)
+    gap_ids: list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]] = Field(min_length=1, max_length=5000)
 
 
 class GapAddQuestion(GapIds):

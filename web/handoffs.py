@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.accounts import Account
 from core.db import HandoffRow, MessageRow, utcnow
-from core.pii import mask_pii
 from web.conversations import Conversations
 
 STATUSES = ("waiting", "active", "left-message", "offline", "closed")
@@ -128,14 +127,17 @@ class HandoffQueue:
             {
                 "id": None,
                 "role": str(t.get("role", "user")),
-                "text": mask_pii(str(t.get("text", ""))),
+                "text": self.conversations.mask(str(t.get("text", "")))
+                if t.get("role", "user") == "user"
+                else str(t.get("text", "")),
                 "at": None,
             }
             for t in ticket.transcript
             if isinstance(t, dict)
         ]
         for m in self._messages(ticket):
-            item = {"id": m.id, "role": m.role, "text": mask_pii(describe(m.payload)), "at": m.created_at}
+            # citizens' messages were masked when stored; the bureau's are shown as said
+            item = {"id": m.id, "role": m.role, "text": describe(m.payload), "at": m.created_at}
             if m.payload.get("agent"):
                 item["agent"] = str(m.payload["agent"])
             items.append(item)

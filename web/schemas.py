@@ -12,6 +12,16 @@ from web.handoffs import RESOLUTIONS, Resolution
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
 
 
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+# Times are stored as naive UTC; on the wire they carry their zone (RFC 3339, as OpenAPI's date-time says)
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_utc)]
+DB_INT_MAX = 2**31 - 1  # ids and cursors are 32-bit integer columns (PostgreSQL INTEGER)
+MESSAGE_MAX_CHARS = 4000  # schema bound; MAX_MESSAGE_CHARS (<= this) is checked after parsing
+
+
 def _strip_non_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty or only spaces")
@@ -22,8 +32,13 @@ NonBlank = Annotated[str, AfterValidator(_strip_non_blank)]
 
 
 class ChatRequest(BaseModel):
-    sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
-    message: NonBlank = Field(min_length=1)
+    sender_id: str = Field(
+        min_length=1,
+        max_length=120,
+        pattern=SENDER_PATTERN,
+        description="from POST /api/chat/conversations (widget), or an API client's own id (not readable back)",
+    )
+    message: NonBlank = Field(min_length=1, max_length=MESSAGE_MAX_CHARS)
     site: str | None = Field(
         None,
         max_length=40,
@@ -31,6 +46,11 @@ class ChatRequest(BaseModel):
         description="the citizen's 分站点 (a site id of the bureau profile, e.g. pingjiang); "
         "location and phone answers are for that site, the city hall when absent or unknown",
     )
+
+
+class ConversationPublic(BaseModel):
+    sender_id: str = Field(description="the new conversation's id, bound to this browser by a cookie")
+    idle_seconds: int = Field(description="the conversation ends after this long without activity")
 
 
 class ChatResponse(BaseModel):
@@ -101,9 +121,9 @@ class TicketPublic(BaseModel):
     claimed_by: str | None
     callback_phone: str | None = Field(description="callback number left by the citizen, masked")
     resolution: str | None
-    created_at: dt.datetime
-    claimed_at: dt.datetime | None
-    closed_at: dt.datetime | None
+    created_at: UtcDateTime
+    claimed_at: UtcDateTime | None
+    closed_at: UtcDateTime | None
 
 
 class TicketsPublic(BaseModel):
@@ -116,7 +136,7 @@ class HistoryItem(BaseModel):
     id: int | None = Field(description="chat message id (cursor); null for the transcript handed over")
     role: str = Field(description="user | bot | agent | system")
     text: str
-    at: dt.datetime | None
+    at: UtcDateTime | None
     agent: str | None = None
 
 

@@ -3,26 +3,23 @@ while the agent holds the conversation, and after close Rasa is resumed and answ
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.e2e.conftest import System
-from tests.staff import open_console
+from tests.staff import open_console, start_conversation
 
 pytestmark = pytest.mark.integration
 
 
-def _chat(system: System, sender: str, text: str) -> dict:
-    with system.client() as c:
-        r = c.post("/api/chat", json={"sender_id": sender, "message": text})
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def test_agent_takes_over_and_hands_back_to_the_bot(system: System) -> None:
-    sender = f"t-{uuid.uuid4().hex[:8]}"
-    with system.client() as agent:
+    with system.client() as agent, system.client() as citizen:
+        sender = start_conversation(citizen)
+
+        def _chat(_: System, sender: str, text: str) -> dict:
+            r = citizen.post("/api/chat", json={"sender_id": sender, "message": text})
+            assert r.status_code == 200, r.text
+            return r.json()
+
         open_console(agent, password=system.settings.demo_password)
         reply = _chat(system, sender, "转人工")
         handoff = next(m for m in reply["messages"] if m["type"] == "handoff")
@@ -36,8 +33,7 @@ def test_agent_takes_over_and_hands_back_to_the_bot(system: System) -> None:
         assert held == {"messages": [], "handoff": True, "degraded": False}  # the bot is silent
         sent = agent.post(f"/api/handoffs/{ticket_id}/messages", json={"text": "您好，我是人工客服。"})
         assert sent.status_code == 200
-        with system.client() as citizen:
-            feed = citizen.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
+        feed = citizen.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
         assert any(m["role"] == "agent" and m["text"] == "您好，我是人工客服。" for m in feed)
         history = agent.get(f"/api/handoffs/{ticket_id}").json()["history"]
         assert any(h["role"] == "user" and h["text"] == "公租房谁能申请？" for h in history)
@@ -45,7 +41,7 @@ def test_agent_takes_over_and_hands_back_to_the_bot(system: System) -> None:
         closed = agent.post(f"/api/handoffs/{ticket_id}/close", json={"resolution": "answered"})
         assert closed.status_code == 200 and closed.json()["bot_resumed"] is True
 
-    again = _chat(system, sender, "公租房谁能申请？")
+        again = _chat(system, sender, "公租房谁能申请？")
     assert again["handoff"] is False
     cards = [m for m in again["messages"] if m["type"] == "card"]
     assert cards and cards[0]["entry_id"] == "public-rental-housing"

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
-from core.db import UserRow, session_factory
+from core.db import MessageRow, UserRow, session_factory
 from tests.e2e.conftest import System
-from tests.staff import open_console
+from tests.staff import open_console, start_conversation
 
 pytestmark = pytest.mark.integration
 
 
-def _chat(system: System, sender: str, text: str) -> dict:
-    with system.client() as c:
+def _chat(system: System, sender: str, text: str, client: httpx.Client | None = None) -> dict:
+    """One turn; without ``client`` as an API client that keeps no cookies (the legacy form)."""
+    with contextlib.ExitStack() as stack:
+        c = client or stack.enter_context(system.client())
         r = c.post("/api/chat", json={"sender_id": sender, "message": text})
     assert r.status_code == 200, r.text
     return r.json()
@@ -105,25 +109,34 @@ def _no_agent_online(system: System) -> Iterator[None]:
 
 
 def test_with_no_agent_online_the_bot_takes_a_message_and_keeps_answering(system: System) -> None:
-    sender = f"t-{uuid.uuid4().hex[:8]}"
-    with _no_agent_online(system):
-        reply = _chat(system, sender, "转人工")
-    offer = [m for m in reply["messages"] if m["type"] == "handoff"]
-    assert offer and offer[0]["status"] == "offline" and offer[0]["leave_message"] is True
-    assert reply["handoff"] is False
-    cards = _cards(_chat(system, sender, "公租房谁能申请？"))  # not a silent, paused bot
-    assert cards and cards[0]["entry_id"] == "public-rental-housing"
-    with system.client() as c:
-        r = c.post(f"/api/chat/{sender}/callback", json={"phone": "13812345678", "message": "请回电"})
-    assert r.status_code == 200, r.text
-    assert _cards(_chat(system, sender, "那要多久？")), "after leaving a message the bot still answers"
+    with system.client() as citizen:
+        sender = start_conversation(citizen)  # a widget's conversation: bound to this client
+        with _no_agent_online(system):
+            reply = _chat(system, sender, "转人工", citizen)
+        offer = [m for m in reply["messages"] if m["type"] == "handoff"]
+        assert offer and offer[0]["status"] == "offline" and offer[0]["leave_message"] is True
+        assert reply["handoff"] is False
+        cards = _cards(_chat(system, sender, "公租房谁能申请？", citizen))  # not a silent, paused bot
+        assert cards and cards[0]["entry_id"] == "public-rental-housing"
+        with system.client() as stranger:
+            r = stranger.post(f"/api/chat/{sender}/callback", json={"phone": "13900000000"})
+            assert r.status_code == 403, "only the conversation's own browser leaves a number"
+        r = citizen.post(f"/api/chat/{sender}/callback", json={"phone": "13812345678", "message": "请回电"})
+        assert r.status_code == 200, r.text
+        again = citizen.post(f"/api/chat/{sender}/callback", json={"phone": "13912345678"})
+        assert again.status_code == 409, "one number per ticket"
+        assert _cards(_chat(system, sender, "那要多久？", citizen)), (
+            "after leaving a message the bot still answers"
+        )
 
 
 def test_stored_transcript_is_masked(system: System) -> None:
     sender = f"t-{uuid.uuid4().hex[:8]}"
     _chat(system, sender, "我的手机13812345678，身份证430602199001011234")
-    with system.client() as c:
-        stored = c.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
+    with system.client() as c:  # an API client's own conversation can be talked to, never read back
+        assert c.get(f"/api/chat/{sender}/messages", params={"after": 0}).status_code == 403
+    with session_factory(system.settings.database_url)() as s:
+        stored = [r.payload for r in s.scalars(select(MessageRow).where(MessageRow.sender_id == sender))]
     text = stored[0]["text"]
     assert "13812345678" not in text and "430602199001011234" not in text
     assert "138****5678" in text

@@ -112,8 +112,8 @@ def open_widget(page: Page) -> None:
 
 
 def sender_of(page: Page) -> str:
-    sender = page.evaluate("() => localStorage.getItem('banshi_sender')")
-    assert sender, "the widget keeps its sender id in localStorage"
+    sender = page.evaluate("() => localStorage.getItem('banshi_conversation')")
+    assert sender and sender.startswith("w-"), "the widget keeps the server-issued conversation id"
     return str(sender)
 
 
@@ -362,10 +362,12 @@ def test_question_card_quick_reply_and_reload(page: Page, system: System) -> Non
     answered = page.locator(".banshi-msg", has_text="岳阳市以外").filter(has=page.locator(".banshi-quick"))
     expect(answered.locator(".banshi-quick").first).to_be_disabled()
 
-    # history is complete: the server holds exactly what is shown
-    with system.client() as c:
-        stored = c.get(f"/api/chat/{sender}/messages", params={"after": 0}).json()["messages"]
+    # history is complete: the server holds exactly what is shown (read with the browser's binding
+    # cookie; without it the conversation is not readable)
+    stored = page.request.get(f"/api/chat/{sender}/messages?after=0").json()["messages"]
     assert [str(m["id"]) for m in stored] == [m[0] for m in restored]
+    with system.client() as c:
+        assert c.get(f"/api/chat/{sender}/messages", params={"after": 0}).status_code == 403
 
 
 def test_answer_rating_is_stored(page: Page, system: System) -> None:
@@ -664,3 +666,33 @@ def _entry_renders_as_text(page: Page, entry: Entry) -> None:
     assert page.locator("main img").count() == 1  # the QR code only
     assert page.locator("main script").count() == 0
     assert page.evaluate("() => window.__xss") is None
+
+
+def test_end_and_clear_starts_a_new_bound_conversation(page: Page, system: System) -> None:
+    """结束并清除对话: the shared-computer case. The next person sees nothing of the conversation, and
+    its id no longer works even with the old cookie."""
+    open_widget(page)
+    ask(page, "宝宝刚出生要办什么手续")
+    expect(card(page, "newborn-birth")).to_be_visible()
+    old = sender_of(page)
+    assert page.request.get(f"/api/chat/{old}/messages?after=0").status == 200
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert (
+        cookies["banshi_conversation"]["httpOnly"] and cookies["banshi_conversation"]["sameSite"] == "Strict"
+    )
+    assert page.evaluate("() => document.cookie").find("banshi_conversation") < 0  # not readable by scripts
+
+    page.locator("#banshi-clear").click()
+    expect(card(page, "newborn-birth")).to_have_count(0)
+    expect(page.locator(".banshi-greeting")).to_be_visible()
+    page.wait_for_function("old => localStorage.getItem('banshi_conversation') !== old", arg=old)
+    new = sender_of(page)
+    assert new != old
+    assert page.request.get(f"/api/chat/{old}/messages?after=0").status in (403, 410)
+    page.reload()
+    page.locator("#banshi-launcher").click()
+    expect(page.locator(".banshi-greeting")).to_be_visible()
+    expect(card(page, "newborn-birth")).to_have_count(0)
+    ask(page, "身份证丢了怎么补办")
+    expect(page.locator(".banshi-msg.banshi-bot").last).to_be_visible()
+    assert sender_of(page) == new

@@ -30,6 +30,7 @@ from web.editor_schemas import (
     PreviewPublic,
     PreviewRequest,
 )
+from web.schemas import DB_INT_MAX
 
 router = APIRouter(
     prefix="/api/entries",
@@ -139,7 +140,7 @@ def delete_entry(
     entry_id: str,
     user: EditorUser,
     workflow: WorkflowDep,
-    lock_version: int | None = Query(None, ge=0),
+    lock_version: int | None = Query(None, ge=0, le=DB_INT_MAX),
 ) -> dict[str, Any]:
     """Discard the pending change (a never-published entry disappears). Without a pending change an
     admin may delete an unpublished entry; its versions and audit records are kept."""

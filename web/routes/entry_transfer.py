@@ -14,7 +14,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 
 from knowledge.transfer import MEDIA_TYPES, export_bytes, read_upload, validate_items
-from web.deps import EditorUser, StaffUser, WorkflowDep, actor
+from web.deps import EditorUser, SettingsDep, StaffUser, WorkflowDep, actor
 from web.editor_schemas import ImportPublic
 
 router = APIRouter(
@@ -25,7 +25,6 @@ router = APIRouter(
         403: {"description": "role not allowed, or no X-CSRF-Token"},
     },
 )
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 @router.post(
@@ -36,14 +35,16 @@ MAX_UPLOAD = 20 * 1024 * 1024
 def import_entries(
     user: EditorUser,
     workflow: WorkflowDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File(description=".yml/.yaml (one or more entries), .jsonl or .xlsx")],
     publish: Annotated[bool, Form(description="admin only: publish the imported entries at once")] = False,
 ) -> ImportPublic:
     if publish and user.role != "admin":
         raise HTTPException(403, "只有管理员可以导入并直接发布；编辑导入的条目会成为草稿，等待审核。")
-    data = file.file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise HTTPException(413, "文件太大（最多 20 MB）。")
+    limit = settings.max_import_bytes  # the body limit refused bigger requests before parsing
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"文件太大（最多 {limit // 1024 // 1024} MB）。")
     existing = {s.id: s.content for s in workflow.all()}
     items, problems = read_upload(file.filename or "upload", data, existing)
     entries = validate_items(items, set(existing), problems)

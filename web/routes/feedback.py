@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from core.db import FeedbackRow, GapRow, MessageRow
-from core.pii import mask_pii
-from web.schemas import SENDER_PATTERN
+from web.limits import rate_limited
+from web.routes.chat import BOUND, require_binding
+from web.schemas import DB_INT_MAX, SENDER_PATTERN
 
-router = APIRouter(prefix="/api", tags=["feedback"])
+# A bound conversation (the widget's) needs its cookie; an API client's own sender id may rate too.
+router = APIRouter(
+    prefix="/api", tags=["feedback"], responses=BOUND, dependencies=[Depends(rate_limited("feedback"))]
+)
 
 
 class AnswerFeedback(BaseModel):
     sender_id: str = Field(min_length=1, max_length=120, pattern=SENDER_PATTERN)
-    message_id: int | None = None
+    message_id: int | None = Field(None, ge=1, le=DB_INT_MAX)
     entry_id: str | None = Field(None, max_length=80)
     useful: bool
 
@@ -26,7 +30,8 @@ class ConversationRating(BaseModel):
 
 
 @router.post("/feedback")
-async def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
+def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
+    require_binding(request, body.sender_id, allow_unbound=True)
     sessions = request.app.state.conversations.sessions
     with sessions.begin() as s:
         s.add(
@@ -45,7 +50,7 @@ async def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, b
                 s.add(
                     GapRow(
                         sender_id=body.sender_id,
-                        question=mask_pii(question),
+                        question=question,  # stored masked
                         reason="unhelpful",
                         top_entry=body.entry_id,
                     )
@@ -54,13 +59,14 @@ async def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, b
 
 
 @router.post("/rating")
-async def rating(body: ConversationRating, request: Request) -> dict[str, bool]:
+def rating(body: ConversationRating, request: Request) -> dict[str, bool]:
+    require_binding(request, body.sender_id, allow_unbound=True)
     with request.app.state.conversations.sessions.begin() as s:
         s.add(
             FeedbackRow(
                 sender_id=body.sender_id,
                 rating=body.score,
-                comment=mask_pii(body.comment),
+                comment=request.app.state.conversations.mask(body.comment),
                 kind="conversation",
             )
         )

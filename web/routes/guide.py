@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 from typing import Annotated
+from urllib.parse import quote
 
 import qrcode
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +16,8 @@ from knowledge.errors import EntryNotFound
 from knowledge.models import Entry, Status
 from knowledge.render import html_page
 from retrieval.live import LiveSearch
-from web.deps import LiveDep
+from web.deps import LiveDep, SettingsDep
+from web.limits import rate_limited
 
 router = APIRouter(tags=["guide"])
 
@@ -51,10 +54,19 @@ async def guide(
     return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png", site=site))
 
 
-@router.get("/guide/{entry_id}/qr.png", responses={200: {"content": {"image/png": {}}}})
-async def guide_qr(entry_id: str, live: LiveDep, request: Request) -> Response:
-    await run_in_threadpool(_published, live, entry_id)
-    img = qrcode.make(str(request.url_for("guide", entry_id=entry_id)))
+@lru_cache(maxsize=512)
+def qr_png(url: str) -> bytes:
     buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return Response(buf.getvalue(), media_type="image/png")
+    qrcode.make(url).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@router.get(
+    "/guide/{entry_id}/qr.png",
+    responses={200: {"content": {"image/png": {}}}},
+    dependencies=[Depends(rate_limited("search"))],
+)
+def guide_qr(entry_id: str, live: LiveDep, settings: SettingsDep) -> Response:
+    """The guide's QR code; it encodes PUBLIC_BASE_URL (never the request's Host header)."""
+    entry = _published(live, entry_id)
+    return Response(qr_png(f"{settings.base_url}/guide/{quote(entry.id, safe='')}"), media_type="image/png")

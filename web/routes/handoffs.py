@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from core.db import HandoffRow, utcnow
@@ -22,6 +22,7 @@ from web.deps import HandoffsDep, LiveDep, RasaDep, SettingsDep
 from web.handoffs import QUEUE_STATUSES, STATUS_TITLES, STATUSES, waiting_seconds
 from web.rasa import RasaUnavailable
 from web.schemas import (
+    DB_INT_MAX,
     AssistResponse,
     ClosedTicket,
     CloseRequest,
@@ -34,6 +35,7 @@ from web.schemas import (
 )
 
 log = logging.getLogger(__name__)
+TicketId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the ticket's id")]
 
 
 def no_store(response: Response) -> None:
@@ -73,7 +75,11 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
         "current_service_title": entry.title if entry else None,
         "slots": mask_data(ticket.slots or {}),
         "candidates": mask_data(ticket.candidates or []),
-        "transcript": mask_data(ticket.transcript or []),
+        # the citizen's lines masked (again: tickets may come from older versions); the bot's as said
+        "transcript": [
+            mask_data(t) if isinstance(t, dict) and t.get("role", "user") == "user" else t
+            for t in ticket.transcript or []
+        ],
         "waiting_seconds": waited,
         "over_sla": ticket.status == "waiting" and waited > sla_s,
         "claimed_by": ticket.claimed_by,
@@ -120,7 +126,7 @@ def list_tickets(
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
 def get_ticket(
-    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+    ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
 ) -> TicketDetail:
     """One ticket with its full history: the transcript handed over plus every message since."""
     ticket = queue.get(ticket_id)
@@ -133,7 +139,7 @@ def get_ticket(
 
 
 @router.get("/{ticket_id}/suggestions", response_model=AssistResponse)
-def suggestions(ticket_id: int, agent: AgentUser, queue: HandoffsDep, live: LiveDep) -> AssistResponse:
+def suggestions(ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, live: LiveDep) -> AssistResponse:
     """The top 3 entries for the citizen's last 3 messages (the service the bot was on first)."""
     ticket = queue.get(ticket_id)
     situations = (ticket.slots or {}).get("situations")
@@ -145,7 +151,7 @@ def suggestions(ticket_id: int, agent: AgentUser, queue: HandoffsDep, live: Live
 
 @router.post("/{ticket_id}/claim", response_model=TicketPublic, responses=CONFLICT)
 def claim(
-    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+    ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
 ) -> TicketPublic:
     """Take over a waiting (or left-message) ticket. Of simultaneous claims exactly one succeeds."""
     ticket = queue.claim(ticket_id, agent)
@@ -153,14 +159,16 @@ def claim(
 
 
 @router.post("/{ticket_id}/messages", response_model=SentMessage, responses=CONFLICT)
-def send_message(ticket_id: int, body: ReplyRequest, agent: AgentUser, queue: HandoffsDep) -> SentMessage:
+def send_message(
+    ticket_id: TicketId, body: ReplyRequest, agent: AgentUser, queue: HandoffsDep
+) -> SentMessage:
     """Reply to the citizen (only the agent holding the ticket); the widget shows it live."""
     return SentMessage(message=queue.reply(ticket_id, agent, body.text))
 
 
 @router.post("/{ticket_id}/release", response_model=TicketPublic, responses=CONFLICT)
 def release(
-    ticket_id: int, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
+    ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, settings: SettingsDep, live: LiveDep
 ) -> TicketPublic:
     """Hand the ticket back to the queue (waiting, or left-message when a callback number was left)."""
     ticket = queue.release(ticket_id, agent)
@@ -169,7 +177,7 @@ def release(
 
 @router.post("/{ticket_id}/close", response_model=ClosedTicket, responses=CONFLICT)
 async def close(
-    ticket_id: int,
+    ticket_id: TicketId,
     body: CloseRequest,
     agent: AgentUser,
     queue: HandoffsDep,

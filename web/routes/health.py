@@ -13,7 +13,7 @@ from web.deps import LiveDep, RasaDep, SettingsDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses={503: {"description": "a component is down (components says which)"}})
 async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONResponse:
     components: dict[str, dict[str, object]] = {}
     components["rasa"] = {"ok": await rasa.healthy()}
@@ -36,4 +36,7 @@ async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONRe
         "knowledge_version": live.engine.knowledge_version,
     }
     ok = all(bool(c["ok"]) for c in components.values())
-    return JSONResponse({"ok": ok, "components": components}, status_code=200 if ok else 503)
+    body: dict[str, object] = {"ok": ok, "components": components}
+    if not ok:
+        body["detail"] = "down: " + ", ".join(name for name, c in components.items() if not c["ok"])
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from web.deps import LiveDep, SettingsDep
+from web.limits import rate_limited
 from web.schemas import SearchHit, SearchResponse
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
-@router.get("/search", response_model=SearchResponse)
-async def search(
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    dependencies=[Depends(rate_limited("search"))],
+    responses={413: {"description": "q longer than MAX_MESSAGE_CHARS"}},
+)
+def search(
     live: LiveDep,
     settings: SettingsDep,
-    q: str = Query(min_length=1, description="the citizen's question"),
+    q: str = Query(min_length=1, max_length=4000, description="the citizen's question"),
     k: int = Query(5, ge=1, le=50),
 ) -> SearchResponse:
     if not q.strip():

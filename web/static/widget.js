@@ -35,14 +35,16 @@
     online: '网上办理', legal_basis: '设定依据'
   };
   const COLLAPSED_SECTIONS = ['bundled_matters', 'legal_basis'];
-  const KEYS = { sender: 'banshi_sender', big: 'banshi_bigfont', titles: 'banshi_titles',
+  const KEYS = { sender: 'banshi_conversation', big: 'banshi_bigfont', titles: 'banshi_titles',
     feedback: 'banshi_feedback', callback: 'banshi_callback', site: 'banshi_site' };
+  const OLD_KEYS = ['banshi_sender']; // client-chosen ids of earlier versions: never sent again
   const SITE_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
   /* ---------------------------------------------------------------- state */
 
   const state = {
-    sender: '',
+    sender: '',             // the conversation id the server issued (see ensureConversation)
+    starting: null,         // promise of POST /api/chat/conversations in flight
     seen: new Set(),        // ids of server messages already rendered
     lastId: 0,              // highest message id seen (cursor for catch-up)
     pending: [],            // local user bubbles not yet echoed back by the server
@@ -141,21 +143,61 @@
   }
   function remembered(key, value) { return store.getJSON(key, []).indexOf(value) >= 0; }
 
-  function newSenderId() {
-    if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
-    const bytes = new Uint8Array(16);
-    if (window.crypto && window.crypto.getRandomValues) window.crypto.getRandomValues(bytes);
-    else for (let i = 0; i < 16; i++) bytes[i] = Math.floor(Math.random() * 256);
-    return Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  /**
+   * The conversation id: issued by the server (POST /api/chat/conversations), which binds it to this
+   * browser with an HttpOnly cookie; requests for it without that cookie get 403, and after it ended
+   * or idled out 410. Resolves to the id ('' when the server could not be reached).
+   */
+  function ensureConversation() {
+    if (state.sender) return Promise.resolve(state.sender);
+    const kept = store.get(KEYS.sender);
+    if (kept && /^[A-Za-z0-9_.:@-]{1,120}$/.test(kept)) { state.sender = kept; return Promise.resolve(kept); }
+    if (state.starting) return state.starting;
+    state.starting = api('POST', '/api/chat/conversations', {}).then(function (res) {
+      state.starting = null;
+      if (!res.ok || !res.data.sender_id) return '';
+      state.sender = String(res.data.sender_id);
+      store.set(KEYS.sender, state.sender);
+      return state.sender;
+    }, function () { state.starting = null; return ''; });
+    return state.starting;
   }
 
-  function senderId() {
-    let id = store.get(KEYS.sender);
-    if (!id || !/^[A-Za-z0-9_.:@-]{1,120}$/.test(id)) {
-      id = newSenderId();
-      store.set(KEYS.sender, id);
-    }
-    return id;
+  /** The conversation is gone for this browser (403/410): forget it, start a new one. */
+  function conversationLost(res) { return res && (res.status === 403 || res.status === 410); }
+
+  /** Forget the conversation here: local history, remembered choices, stream, banners. */
+  function forgetConversation() {
+    [KEYS.sender, KEYS.titles, KEYS.feedback, KEYS.callback].forEach(function (k) {
+      try { window.localStorage.removeItem(k); } catch (e) { /* private mode */ }
+    });
+    if (state.es) { state.es.close(); state.es = null; }
+    clearTimeout(state.reconnectTimer);
+    clearTimeout(state.pollTimer);
+    Object.assign(state, {
+      sender: '', seen: new Set(), lastId: 0, pending: [], handoff: false, agent: '', bannerKind: '',
+      greeted: false, sseOpen: false, sseFailures: 0, backoff: BACKOFF_MIN, reconnectTimer: 0, pollTimer: 0,
+      burst: null, burstAt: 0
+    });
+    ui.log.textContent = '';
+    ui.handoff.hidden = true;
+    ui.handoff.textContent = '';
+    setUnread(0);
+  }
+
+  /** 结束并清除对话: end the conversation on the server, clear it here and start a new one. */
+  function endConversation() {
+    if (state.busy) return;
+    const old = state.sender;
+    const done = old ? api('DELETE', '/api/chat/' + encodeURIComponent(old)).catch(function () { return null; })
+      : Promise.resolve(null);
+    done.then(function () {
+      forgetConversation();
+      systemNotice('对话已结束，记录已从本机清除。', 'banshi-notice');
+      return ensureConversation();
+    }).then(function () {
+      if (state.open) { greet(); startStream(); ui.input.focus(); }
+    });
   }
 
   /* ------------------------------------------------------------------ API */
@@ -217,12 +259,16 @@
       type: 'button', className: 'banshi-tool banshi-close', 'aria-label': '关闭咨询窗口',
       title: '关闭（Esc）', onclick: function () { closePanel(); }
     }, [el('span', { 'aria-hidden': 'true', text: '×' })]);
+    const clear = el('button', {
+      id: 'banshi-clear', type: 'button', className: 'banshi-tool banshi-clear',
+      title: '结束本次对话，并清除本机上的对话记录', onclick: endConversation
+    }, ['结束并清除对话']);
     return el('header', { className: 'banshi-head' }, [
       el('div', { className: 'banshi-brand' }, [
         el('h2', { id: 'banshi-title', className: 'banshi-title', text: '办事e点通' }),
         el('p', { className: 'banshi-subtitle', text: '岳阳市政务服务智能咨询' })
       ]),
-      el('div', { className: 'banshi-tools' }, [ui.bigfont, close])
+      el('div', { className: 'banshi-tools' }, [ui.bigfont, clear, close])
     ]);
   }
 
@@ -890,13 +936,24 @@
     if (on) scrollToEnd();
   }
 
-  function post(entry) {
+  function post(entry, retried) {
     setBusy(true);
     entry.node.classList.remove('banshi-unsent');
-    const body = { sender_id: state.sender, message: entry.text };
-    if (state.site) body.site = state.site;
-    api('POST', '/api/chat', body).then(function (res) {
+    ensureConversation().then(function (sender) {
+      if (!sender) return Promise.reject(new Error('no conversation'));
+      const body = { sender_id: sender, message: entry.text };
+      if (state.site) body.site = state.site;
+      return api('POST', '/api/chat', body);
+    }).then(function (res) {
       setBusy(false);
+      if (conversationLost(res) && !retried) { // ended or idled out: a new conversation, same message
+        const node = entry.node;
+        forgetConversation();
+        ui.log.appendChild(node);
+        state.pending.push(entry);
+        post(entry, true);
+        return;
+      }
       if (res.ok) onChatResponse(res.data);
       else if (res.status >= 400 && res.status < 500) onRejected(entry, res);
       else failed(entry); // 5xx
@@ -956,7 +1013,9 @@
   }
 
   function fetchAfter(round) {
+    if (!state.sender) return Promise.resolve();
     return api('GET', chatPath('/messages?after=' + state.lastId)).then(function (res) {
+      if (conversationLost(res)) { forgetConversation(); return ensureConversation(); }
       if (!res.ok) return;
       const messages = res.data.messages || [];
       messages.forEach(function (m) { renderServerMessage(m, state.historyLoaded); });
@@ -966,12 +1025,15 @@
     }).catch(function () { /* offline: the next poll or reconnect tries again */ });
   }
 
+  /** Restore a kept conversation; a new one is only asked for when the citizen opens the widget. */
   function loadHistory() {
-    state.historyReady = catchUp().then(function () { state.historyLoaded = true; });
+    const kept = store.get(KEYS.sender) ? ensureConversation().then(catchUp) : Promise.resolve();
+    state.historyReady = kept.then(function () { state.historyLoaded = true; });
   }
 
   function startStream() {
     if (state.es || state.reconnectTimer || state.sseDisabled) return;
+    if (!state.sender) { ensureConversation().then(function (id) { if (id) startStream(); }); return; }
     if (!window.EventSource) { state.sseDisabled = true; schedulePoll(); return; }
     connectStream();
   }
@@ -1126,7 +1188,7 @@
   }
 
   function init() {
-    state.sender = senderId();
+    OLD_KEYS.forEach(function (k) { try { window.localStorage.removeItem(k); } catch (e) { /* private */ } });
     initSite();
     ui.root = el('div', { className: 'banshi-root', lang: 'zh-CN' }, [buildLauncher(), buildPanel()]);
     ui.root.style.visibility = 'hidden'; // until widget.css is loaded
