@@ -6,8 +6,10 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 FUZZ_EXAMPLES ?= 25
+DIALOGUES ?= knowledge/eval/dialogues.yml
+URL ?=
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean fuzz
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -23,7 +25,7 @@ lint: setup
 	.venv/bin/ruff format --check .
 
 typecheck: setup
-	.venv/bin/mypy core knowledge embeddings retrieval actions web ops
+	.venv/bin/mypy core knowledge embeddings retrieval actions web ops evaluation
 
 unit: setup train
 	$(PY) -m pytest -q
@@ -43,6 +45,9 @@ eval: setup
 eval-external: setup train
 	@$(PY) -m retrieval.external --data $(DATA)
 
+eval-dialogue: setup train  ## multi-turn dialogues through the real servers (URL=http://host:port: a running web app)
+	@$(PY) -m evaluation.dialogue --dialogues $(DIALOGUES) $(if $(URL),--url $(URL)) $(if $(VERBOSE),--verbose)
+
 eval-nlu: setup
 	mkdir -p reports
 	@scripts/eval-nlu.sh
@@ -54,8 +59,13 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
-bench: setup
+REFS ?=
+bench: setup  ## retrieval figures, then chat turns through the running system (both into docs/benchmarks.md)
 	@$(PY) -m retrieval.bench --data $(DATA)
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
+
+bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures several versions in one run
+	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
 
 
 fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 3-example smoke)

@@ -9,34 +9,48 @@ from rasa_sdk.types import DomainDict
 
 from actions import grounding
 from actions.abstain import abstain
+from actions.handoff import hand_off
 from knowledge.checklist import open_situations
 from knowledge.models import Entry
+
+
+def present(
+    dispatcher: CollectingDispatcher, e: Entry, parts: list[str] | None, answers: dict[str, str]
+) -> bool:
+    """Answer ``parts`` of ``e``; True when the materials depend on situation questions still to ask.
+
+    A "what do I need" question is answered by asking the situation questions first (a short intro,
+    no long card): one tailored checklist follows the answers.
+    """
+    wants_materials = parts is None or "materials" in parts
+    if wants_materials and open_situations(e, answers):
+        n = len(open_situations(e, answers))
+        dispatcher.utter_message(
+            text=f"「{e.title}」要准备的材料因情况而不同。我先问您{n}个问题，就能列出您需要的全部材料"
+            "（直接打字回答就行，不清楚可以说“不确定”，不想答了说“算了”）。"
+        )
+        return True
+    grounding.send_card(dispatcher, e, parts, answers)
+    return False
 
 
 def answer(
     dispatcher: CollectingDispatcher, tracker: Tracker, e: Entry, parts: list[str] | None
 ) -> list[EventType]:
     """Answer ``parts`` of ``e``; a materials answer that depends on the situation starts the form."""
-    wants_materials = parts is None or "materials" in parts
     answers: dict[str, str] = {}
     if tracker.get_slot("current_service") == e.id:
         answers = tracker.get_slot("situations") or {}
-    events: list[EventType] = [
+    needs = present(dispatcher, e, parts, answers)
+    return [
         SlotSet("current_service", e.id),
         SlotSet("requested_part", ",".join(parts) if parts else None),
         SlotSet("misses", 0.0),
+        SlotSet("situations", answers),
+        SlotSet("situation_misses", 0.0),
+        SlotSet("situation_exit", None),
+        SlotSet("needs_situation", needs),
     ]
-    if wants_materials and open_situations(e, answers):
-        if parts is None:
-            grounding.send_card(dispatcher, e, grounding.OVERVIEW, answers)
-        n = len(open_situations(e, answers))
-        dispatcher.utter_message(
-            text=f"「{e.title}」要准备的材料因情况而不同。我先问您{n}个问题，"
-            "就能列出您需要的全部材料（不清楚可以选“不确定”）。"
-        )
-        return [*events, SlotSet("situations", answers), SlotSet("needs_situation", True)]
-    grounding.send_card(dispatcher, e, parts, answers)
-    return [*events, SlotSet("needs_situation", False)]
 
 
 class ActionAnswerService(Action):
@@ -52,6 +66,10 @@ class ActionAnswerService(Action):
         if e is not None:
             return answer(dispatcher, tracker, e, parts)
         text = grounding.user_text(tracker)
+        if grounding.asks_for_person(text):
+            return hand_off(
+                dispatcher, tracker, "complaint" if "投诉" in text or "举报" in text else "explicit"
+            )
         result = grounding.search(text)
         current = tracker.get_slot("current_service")
         if grounding.is_follow_up(text, result, current):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -40,15 +41,100 @@ OVERVIEW = [
     "online",
     "legal_basis",
 ]
+# A materials answer leads with the materials; the rest of the guide follows.
+MATERIALS_FIRST = ["materials", *(p for p in OVERVIEW if p != "materials")]
 FOLLOW_UP_MAX_CHARS = 14
+# Words that say which part of a guide a question is about, for messages whose intent does not say it
+# (long messages, questions typed in the middle of the situation questions).
+PART_CUES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "materials",
+        re.compile(r"带什么|带哪些|材料|资料|准备什么|准备哪些|要准备|哪些东西|什么东西|证件|手续要带"),
+    ),
+    ("time_limit", re.compile(r"多久|多长时间|几天|多少天|几个工作日|时限|多快|什么时候能|当天能|要等")),
+    ("fees", re.compile(r"钱|收费|费用|免费|花费|交费|缴费|付费")),
+    ("location", re.compile(r"在哪|去哪|哪里办|哪儿办|哪里|地址|地点|哪个窗口|窗口在|怎么走")),
+    ("online", re.compile(r"网上|网办|线上|手机上|手机办|app|APP|湘易办|小程序|不用跑|不去现场")),
+    ("phone", re.compile(r"电话|号码|热线|联系方式|打给谁")),
+    (
+        "conditions",
+        re.compile(
+            r"条件|要求|资格|符合|够不够|能不能申请|能申请吗|能不能办|可以申请吗|能不能住|能住|能不能享受|能享受|能不能领|能领吗"
+        ),
+    ),
+    ("steps", re.compile(r"流程|步骤|程序|环节|先去哪|怎么走流程")),
+    ("legal_basis", re.compile(r"依据|法规|政策文件|哪条规定")),
+]
+CLAUSE = re.compile(r"[，,。.！!？?；;\n]+")
+ASKING = re.compile(
+    r"想问|请问|问一下|问下|咨询|怎么|如何|怎样|哪些|什么|吗|呢|多久|多少|哪里|在哪|能不能|可不可以|要不要|需要|要准备|办理"
+)
+LONG_MESSAGE_CHARS = 24
+
+
+def cue_part(text: str) -> str | None:
+    """The guide part a question's own words ask about (要多久 → time_limit), if exactly clear."""
+    for part, cue in PART_CUES:
+        if cue.search(text):
+            return part
+    return None
+
+
+GENERIC_WORDS = frozenset(
+    {"咨询", "大概", "一般", "具体", "办理", "要交", "现在", "还有", "问问", "打听", "这边", "你们", "一下", "大约",
+     "最快", "多少", "时间", "需要", "可以", "能够", "带上", "交钱", "准备"}
+)  # fmt: skip
+
+
+def names_nothing_but_aspect(text: str) -> bool:
+    """要多久 / 有咨询电话吗 / 在哪里办: asks about a part, names no service of its own."""
+    remainder = text
+    for _, cue in PART_CUES:
+        remainder = cue.sub(" ", remainder)
+    return not [t for t in content_tokens(remainder) if t not in GENERIC_WORDS]
+
+
+EXPLICIT_PERSON = re.compile(r"转人工|人工客服|人工服务|找人工|找个人工|真人|我要投诉|我要举报")
+
+
+def asks_for_person(text: str) -> bool:
+    """Words that ask for a person whatever the NLU made of them (我还是想找个真人问问)."""
+    return bool(EXPLICIT_PERSON.search(text))
+
+
+def intent_of(tracker: Tracker) -> tuple[str, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
 
 
 def requested_parts(tracker: Tracker) -> list[str] | None:
-    intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
-    if intent in PARTS_BY_INTENT:
+    intent, _ = intent_of(tracker)
+    if intent in PARTS_BY_INTENT and intent != "ask_service":
         return PARTS_BY_INTENT[intent]
+    if intent in ("ask_service", "nlu_fallback"):
+        part = cue_part(focus_question(user_text(tracker)))
+        return [part] if part else None
     previous = tracker.get_slot("requested_part")
     return previous.split(",") if previous else None
+
+
+def focus_question(text: str) -> str:
+    """The part of a long message that asks the question, not the background told first.
+
+    你好，我老家是平江的，……现在孩子出生了，想问下给孩子上户口要准备哪些东西 → the last clause that asks
+    something, with the clause before it as context.
+    """
+    if len(text) <= LONG_MESSAGE_CHARS:
+        return text
+    clauses = [c for c in CLAUSE.split(text) if c.strip()]
+    if len(clauses) < 2:
+        return text
+    asking = [i for i, c in enumerate(clauses) if ASKING.search(c)]
+    i = asking[-1] if asking else len(clauses) - 1
+    focus = clauses[i]
+    if i > 0 and len(clauses[i - 1]) + len(focus) <= 32:
+        focus = clauses[i - 1] + "，" + focus
+    return focus
 
 
 def user_text(tracker: Tracker) -> str:
@@ -57,7 +143,47 @@ def user_text(tracker: Tracker) -> str:
 
 
 def search(text: str) -> SearchResult:
-    return live_search().engine.search(text, k=get_settings().search_top_k)
+    """Search for the service a message is about; a long message is searched by its question."""
+    engine, k = live_search().engine, get_settings().search_top_k
+    focus = focus_question(text)
+    if focus != text:
+        focused = engine.search(focus, k=k)
+        if focused.answerable:
+            return focused
+    return engine.search(text, k=k)
+
+
+TITLE_WORDS_IGNORED = frozenset(
+    {"一件事", "办理", "申请", "申领", "登记", "服务", "事项", "个人", "企业", "办事", "相关", "手续", "证明"}
+)
+
+
+def names_entry(text: str, entry_id: str) -> bool:
+    """Whether a message names the entry: a word of its title or aliases (after the synonym lexicon)."""
+    engine = live_search().engine
+    e = engine.entries.get(entry_id)
+    if e is None:
+        return False
+    said = engine.lexicon.normalise(text)
+    words = {
+        w
+        for name in [re.sub(r"[（(].*?[）)]", "", e.title), *e.aliases]
+        for w in content_tokens(engine.lexicon.normalise(name))
+        if len(w) >= 2 and w not in TITLE_WORDS_IGNORED
+    }
+    return any(w in said for w in words)
+
+
+def other_service(text: str, result: SearchResult, current: str | None) -> str | None:
+    """The entry a message clearly asks about when it is not the one being discussed, else None."""
+    if not result.answerable or not result.candidates or not content_tokens(text):
+        return None
+    top = result.candidates[0]
+    if top.id == current or top.coverage == 0 or is_follow_up(text, result, current):
+        return None
+    if result.ambiguous and any(c.id == current for c in result.candidates[:2]):
+        return None
+    return top.id
 
 
 def entry(entry_id: str | None) -> Entry | None:
@@ -70,7 +196,7 @@ def is_follow_up(text: str, result: SearchResult, current: str | None) -> bool:
     """A short question naming no service ("那要多久？") is about the service already discussed."""
     if not current or len(text) > FOLLOW_UP_MAX_CHARS:
         return False
-    if not content_tokens(text):
+    if not content_tokens(text) or (cue_part(text) and names_nothing_but_aspect(text)):
         return True
     top = result.candidates[0] if result.candidates else None
     return not result.answerable or top is None or top.coverage == 0 or top.id == current

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(ROOT / "var", description="Where the index, embedding cache and logs live")
     knowledge_dir: Path = Field(ROOT / "knowledge" / "entries", description="Seed YAML entries")
+    bureau_file: Path = Field(
+        ROOT / "knowledge" / "bureau.yml",
+        description="Bureau profile: name, hotline, online entry, documents and 分站点 (sites) with their contacts",
+    )
     synonyms_file: Path = Field(ROOT / "knowledge" / "synonyms.yml", description="Synonym lexicon")
     out_of_scope_file: Path = Field(
         ROOT / "knowledge" / "out_of_scope.yml", description="Prototypes of questions not to answer"

@@ -18,7 +18,8 @@ import yaml
 from knowledge.render import PART_TITLES
 
 Op = Literal["added", "removed", "changed", "reordered"]
-IGNORED = frozenset({"status", "version"})
+# set by the workflow, not edited: the review date is stamped when a reviewer publishes
+IGNORED = frozenset({"status", "version", "reviewed_at"})
 FIELD_LABELS = {
     "id": "编号",
     "title": "标题",
@@ -34,6 +35,13 @@ FIELD_LABELS = {
     "source": "来源",
     "sample": "示例数据",
     "reviewed_at": "审核日期",
+    "official_source": "官方来源",
+    "tags": "标签",
+    "pilot": "试点",
+    "departments": "负责部门",
+    "claims": "方案原文",
+    "sites": "适用分站点",
+    "site_overrides": "分站点信息",
     "status": "状态",
     "version": "版本",
 }
@@ -63,6 +71,9 @@ PART_LABELS = {
     "hours": "时间",
     "map_url": "地图链接",
     "url": "网址",
+    "text": "内容",
+    "document": "文件",
+    "phone": "电话",
 }
 # Lists of records whose items are matched by this key (when it is unique in both versions).
 ITEM_KEYS = {

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from knowledge.bureau import contact_problems, current_profile
 from knowledge.errors import Problem, ValidationFailed
 from knowledge.models import Entry
 
@@ -24,7 +25,11 @@ def _problems_of(source: str, raw: Any, exc: ValidationError) -> list[Problem]:
 
 
 def validate_raw(items: Iterable[tuple[str, Any]]) -> list[Entry]:
-    """Validate ``(source, raw dict)`` pairs; all-or-nothing: raise with every problem found."""
+    """Validate ``(source, raw dict)`` pairs; all-or-nothing: raise with every problem found.
+
+    Sample entries must not state contacts or fees the bureau profile does not hold (see
+    :func:`knowledge.bureau.contact_problems`)."""
+    profile = current_profile()
     entries: list[Entry] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -42,6 +47,7 @@ def validate_raw(items: Iterable[tuple[str, Any]]) -> list[Entry]:
             continue
         seen[entry.id] = source
         entries.append(entry)
+        problems += [Problem(source, entry.id, p.field, p.message) for p in contact_problems(entry, profile)]
     known = set(seen)
     for entry in entries:
         for rel in entry.related:

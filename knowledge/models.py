@@ -119,6 +119,28 @@ class OnlineEntry(_Model):
     note: str = ""
 
 
+class SiteOverride(_Model):
+    """What differs at one 分站点 (a site id of the bureau profile): its own window and contacts."""
+
+    window: str = ""
+    address: str = ""
+    hours: str = ""
+    phone: str = ""
+    map_url: str = ""
+
+
+class Claim(_Model):
+    """A fact the bureau's own document states (e.g. 2个工作日以内), shown with the document's name.
+
+    ``document`` is a key of the bureau profile's ``documents`` (knowledge/bureau.yml)."""
+
+    text: str = Field(min_length=2)
+    document: str = Field(default="plan", pattern=r"^[a-z][a-z0-9_-]*$")
+
+
+PROVINCE_FIRST = "全省首推"  # tag: an 一件事 Hunan first offered in Yueyang (the bureau's plan)
+
+
 class Entry(_Model):
     """One service guide (办事攻略): a bundle, a single matter or a FAQ."""
 
@@ -143,8 +165,15 @@ class Entry(_Model):
     legal_basis: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
     source: str = Field(min_length=2)
+    official_source: str = ""  # the official publication the contacts/fees come from, if any
     sample: bool = True
-    reviewed_at: dt.date
+    reviewed_at: dt.date | None = None  # set when a reviewer approves it in the editor
+    tags: list[str] = Field(default_factory=list)  # e.g. 全省首推
+    pilot: bool = False  # 试点（测试中）: offered for testing, no promise yet
+    departments: list[str] = Field(default_factory=list)  # responsible departments (single matters)
+    claims: list[Claim] = Field(default_factory=list)  # the bureau document's own claims
+    sites: list[str] = Field(default_factory=list)  # only at these 分站点 (empty: everywhere)
+    site_overrides: dict[str, SiteOverride] = Field(default_factory=dict)
     status: Status = Status.published
     version: int = Field(default=1, ge=1)
 
@@ -173,6 +202,8 @@ class Entry(_Model):
                         f"materials[{i}] ({material.name}): condition value {bad} is not an option "
                         f"of situation '{key}'"
                     )
+        if self.pilot and self.time_limit.promised_days is not None:
+            raise ValueError("time_limit: a pilot (试点) has no promised time limit yet")
         if self.kind is Kind.bundle and len(self.bundled_matters) < 2:
             raise ValueError("bundled_matters: a bundle (一件事) needs at least two matters")
         return self

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from knowledge.bureau import contact_problems, current_profile
 from knowledge.errors import EntryInvalid, FieldProblem
 from knowledge.models import Entry
 
@@ -89,7 +90,8 @@ def problems_of(exc: ValidationError) -> list[FieldProblem]:
 
 
 def check_entry(raw: Any, known_ids: set[str] | frozenset[str] = frozenset()) -> Entry:
-    """Validate ``raw`` as an entry; ``related`` must name one of ``known_ids`` (other than itself).
+    """Validate ``raw`` as an entry; ``related`` must name one of ``known_ids`` (other than itself);
+    a sample entry states no contacts or fees the bureau profile does not hold.
 
     Raises :class:`EntryInvalid` with every problem found.
     """
@@ -104,6 +106,7 @@ def check_entry(raw: Any, known_ids: set[str] | frozenset[str] = frozenset()) ->
         for i, rel in enumerate(entry.related)
         if rel not in known_ids or rel == entry.id
     ]
+    bad += contact_problems(entry, current_profile())
     if bad:
         raise EntryInvalid(bad)
     return entry

@@ -143,6 +143,16 @@ def _four_eyes(entry_id: str, state: EntryState, actor: Actor) -> None:
         raise SelfReview(entry_id, actor.username)
 
 
+def _unreviewed(raw: dict[str, Any]) -> dict[str, Any]:
+    """An editor's change is not reviewed: its review date is set only when a reviewer publishes it."""
+    return {**raw, "reviewed_at": None}
+
+
+def _reviewed_today(content: dict[str, Any]) -> dict[str, Any]:
+    """Content a reviewer (or admin) approves and publishes now carries today's review date."""
+    return {**content, "reviewed_at": dt.date.today().isoformat()}
+
+
 def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return not diff_entries(a, b)
 
@@ -236,7 +246,7 @@ class Workflow:
             live, draft = s.get(EntryRow, entry_id), s.get(EntryDraftRow, entry_id)
             if _state(entry_id, live, draft) is not None:
                 raise EntryExists(entry_id)
-            entry = self._check(s, {**raw, "status": DRAFT, "version": 1})
+            entry = self._check(s, {**_unreviewed(raw), "status": DRAFT, "version": 1})
             self._set_working(s, entry.id, draft, entry.model_dump(mode="json"), DRAFT, actor, base=None)
             self._audit(s, actor, "create", entry.id)
         return self.get(entry.id)
@@ -248,7 +258,9 @@ class Workflow:
         with writing(self.sessions) as s:
             _, draft, state = self._load(s, entry_id, expected_lock)
             base = state.live_version if state.working is None else state.base_version
-            entry = self._check(s, {**raw, "id": entry_id, "status": DRAFT, "version": base or 1})
+            entry = self._check(
+                s, {**_unreviewed(raw), "id": entry_id, "status": DRAFT, "version": base or 1}
+            )
             self._set_working(s, entry_id, draft, entry.model_dump(mode="json"), DRAFT, actor, base=base)
             self._audit(s, actor, "edit", entry_id, comment="撤回审核并修改" if state.state == REVIEW else "")
         return self.get(entry_id)
@@ -394,7 +406,6 @@ class Workflow:
             "summary": "（待填写：根据市民提问新建的条目，请补全内容后提交审核）",
             "source": "待填写",
             "sample": True,
-            "reviewed_at": dt.date.today().isoformat(),
         }
         return self.create(raw, actor)
 
@@ -433,7 +444,7 @@ class Workflow:
                     continue
                 result["created" if state is None else "updated"].append(entry.id)
                 if publish:
-                    version = self._publish_content(s, entry.id, data, live, actor)
+                    version = self._publish_content(s, entry.id, _reviewed_today(data), live, actor)
                     self._bump_lock(s, entry.id, draft, actor)
                     self._audit(s, actor, "import", entry.id, version, "导入并发布")
                     result["published"].append(entry.id)
@@ -511,7 +522,7 @@ class Workflow:
     ) -> None:
         assert state.working is not None
         self._check(s, state.working)  # related entries may have gone since it was saved
-        version = self._publish_content(s, state.id, state.working, live, actor)
+        version = self._publish_content(s, state.id, _reviewed_today(state.working), live, actor)
         self._set_working(s, state.id, draft, None, None, actor, base=None)
         self._audit(s, actor, "publish", state.id, version, comment)
 

@@ -195,6 +195,7 @@ ENTRY_PARSERS: dict[str, Callable[[Any], Any]] = {
     "kind": lambda v: KINDS.get(_text(v), _text(v)),
     "promised_days": lambda v: _text(v) or None,
     "legal_days": lambda v: _text(v) or None,
+    "reviewed_at": lambda v: _text(v) or None,  # empty: never approved by a reviewer
 }
 MATERIAL_PARSERS: dict[str, Callable[[Any], Any]] = {
     "required": _bool,

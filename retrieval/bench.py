@@ -33,6 +33,8 @@ from retrieval.evaluate import load_questions
 from retrieval.live import engine_params, load_out_of_scope
 from retrieval.text import Lexicon
 
+CHAT_START, CHAT_END = "<!-- chat-turns:start -->", "<!-- chat-turns:end -->"  # see ops/chat_bench.py
+
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -80,7 +82,7 @@ def search_latency(
     else the query vector comes from the cache (the retrieval itself: BM25 + vector search + fusion)."""
     times = []
     if not cold:
-        engine.encoder.encode_queries([engine.lexicon.normalise(q.strip()) for q in queries])
+        engine.encoder.encode_queries([engine.normalise_query(q.strip()) for q in queries])
     for _ in range(rounds):
         for q in queries:
             if cold:
@@ -287,7 +289,18 @@ Guangdong import report:
 {gd_report}
 ```
 """
-    Path(args.out).write_text(doc, encoding="utf-8")
+    out = Path(args.out)
+    old = out.read_text(encoding="utf-8") if out.exists() else ""
+    if CHAT_START in old and CHAT_END in old:  # the chat-turn figures of ops.chat_bench stay
+        doc = (
+            doc.rstrip()
+            + "\n\n"
+            + CHAT_START
+            + old.split(CHAT_START, 1)[1].split(CHAT_END, 1)[0]
+            + CHAT_END
+            + "\n"
+        )
+    out.write_text(doc, encoding="utf-8")
     print(doc)
     print("RESULT " + json.dumps(result, ensure_ascii=False, default=str))
     return 0

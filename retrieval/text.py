@@ -238,6 +238,22 @@ def add_user_words(words: Iterable[str]) -> None:
                 _added_words.add(word)
 
 
+def is_word(text: str) -> bool:
+    """Whether jieba's dictionary (with the words taught by ``add_user_words``) has ``text`` as a word."""
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ.get(text, 0) > 0
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Where jieba's dictionary words of two or more characters lie in ``text`` (precise mode)."""
+    out, start = [], 0
+    for word in jieba.lcut(text, HMM=False):
+        if len(word) >= 2:
+            out.append((start, start + len(word)))
+        start += len(word)
+    return out
+
+
 def tokens(text: str) -> list[str]:
     """Search tokens: jieba's search-mode words minus stopwords and punctuation, lower-cased."""
     out = []

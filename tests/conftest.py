@@ -44,8 +44,14 @@ def seed_entries() -> list[Entry]:
 
 
 @pytest.fixture(scope="session")
-def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("emb-cache")
+def shared_cache_dir() -> Path:
+    """The embedding cache of the unit tests, kept between runs (var/test-cache).
+
+    It is keyed by model and text hash, so a stale entry cannot change a result, only the speed.
+    """
+    path = ROOT / "var" / "test-cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -74,17 +74,19 @@ def test_open_situations_only_lists_unanswered_relevant_questions() -> None:
 
 
 def test_card_carries_entry_source_review_date_and_notice() -> None:
-    c = card(_bundle(), ["materials"], {"agent": "yes", "married": "yes"})
+    reviewed = _bundle().model_copy(update={"sample": False})
+    c = card(reviewed, ["materials"], {"agent": "yes", "married": "yes"})
     assert c["type"] == "card" and c["entry_id"] == "demo-bundle"
     assert c["source"] == "测试" and c["reviewed_at"] == "2026-11-01"
+    assert c["review_status"] == "审核日期：2026-11-01"
     assert c["notice"] == "以窗口最新告知为准"
     (section,) = c["sections"]
     assert [i["name"] for i in section["items"]][:3] == ["居民身份证", "授权委托书", "结婚证"]
 
 
 def test_card_reports_missing_parts() -> None:
-    c = card(_bundle(), ["phone"])
-    assert c["sections"] == [] and c["missing"] == ["咨询电话"]
+    c = card(_bundle(), ["legal_basis"])
+    assert c["sections"] == [] and c["missing"] == ["设定依据"]
 
 
 def test_plain_text_and_speech() -> None:

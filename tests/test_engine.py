@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from embeddings.index import Manifest, VectorIndex
 from knowledge.models import Entry
-from retrieval.engine import SearchEngine
+from retrieval.engine import Mode, SearchEngine
 
 
 def test_finds_the_newborn_bundle(engine: SearchEngine) -> None:
@@ -19,6 +20,55 @@ def test_finds_the_newborn_bundle(engine: SearchEngine) -> None:
 
 def test_synonyms_reach_the_right_entry(engine: SearchEngine) -> None:
     assert engine.search("廉租房怎么申请", mode="bm25").candidates[0].id == "public-rental-housing"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "entry_id"),
+    [
+        ("公基金怎么提取", "公积金", "housing-fund-withdrawal"),  # by sound: no lexicon line for 公基金
+        ("身份正丢了怎么补办", "身份证", "id-card-reissue"),
+        ("户口簿要迁到岳阳怎么办", "户口本", "hukou-transfer"),  # by the lexicon
+        ("户口部要迁到岳阳怎么办", "户口本", "hukou-transfer"),  # by sound to 户口簿, then the lexicon
+    ],
+)
+@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
+def test_pinyin_typos_reach_the_entry(
+    engine: SearchEngine, typed: str, meant: str, entry_id: str, mode: Mode
+) -> None:
+    result = engine.search(typed, mode=mode)
+    assert meant in result.normalised
+    assert result.candidates[0].id == entry_id
+    assert mode == "bm25" or result.answerable
+
+
+def test_a_new_entry_is_matched_by_sound_until_it_is_deleted(
+    engine: SearchEngine, seed_entries: list[Entry]
+) -> None:
+    new = seed_entries[0].model_copy(
+        update={
+            "id": "dragon-boat-permit",
+            "title": "龙舟竞渡活动备案",
+            "aliases": ["赛龙舟备案", "龙舟竞渡"],
+            "related": [],
+        }
+    )
+    assert "龙舟竞渡" not in engine.normalise_query("龙周竞渡要备案吗")
+    engine.upsert(new)
+    try:
+        assert engine.normalise_query("龙周竞渡要备案吗") == "龙舟竞渡要备案吗"
+        assert engine.search("赛龙周备案去哪里办", mode="bm25").candidates[0].id == "dragon-boat-permit"
+    finally:
+        engine.delete("dragon-boat-permit")
+    assert engine.normalise_query("龙周竞渡要备案吗") == "龙周竞渡要备案吗"
+
+
+@pytest.mark.parametrize(
+    "query", ["明天岳阳会下雨吗", "给我讲个笑话", "公鸡金毛狗哪个好养", "推荐几个岳阳的饭点"]
+)
+def test_unrelated_questions_are_not_pinyin_matched_into_an_answer(engine: SearchEngine, query: str) -> None:
+    result = engine.search(query)
+    assert result.normalised == query
+    assert not result.answerable
 
 
 def test_out_of_scope_is_not_answerable(engine: SearchEngine) -> None:

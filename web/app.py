@@ -48,6 +48,7 @@ from web.routes import (
     feedback,
     gaps,
     guide,
+    guides,
     handoffs,
     health,
     search,
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(feedback.router)
     app.include_router(guide.router)
+    app.include_router(guides.router)
     app.include_router(auth.router)
     app.include_router(handoffs.router)
     app.include_router(assist.router)

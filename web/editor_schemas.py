@@ -94,7 +94,7 @@ class EntrySummary(BaseModel):
             live_version=state.live_version,
             has_draft=state.working is not None,
             lock_version=state.lock_version,
-            reviewed_at=str(content.get("reviewed_at", "")),
+            reviewed_at=str(content.get("reviewed_at") or ""),
             comment=state.comment,
             submitted_by=state.submitted_by,
             updated_at=state.updated_at,

@@ -39,6 +39,13 @@ class ChatRequest(BaseModel):
         description="from POST /api/chat/conversations (widget), or an API client's own id (not readable back)",
     )
     message: NonBlank = Field(min_length=1, max_length=MESSAGE_MAX_CHARS)
+    site: str | None = Field(
+        None,
+        max_length=40,
+        pattern=r"^[a-z][a-z0-9-]*$",
+        description="the citizen's 分站点 (a site id of the bureau profile, e.g. pingjiang); "
+        "location and phone answers are for that site, the city hall when absent or unknown",
+    )
 
 
 class ConversationPublic(BaseModel):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,29 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.settings import ROOT, Settings
+from core.settings import Settings
+from evaluation.system import free_port, seed_embedding_cache
 from knowledge.cli import main as knowledge_cli
 from ops.supervisor import Supervisor, children
 from ops.train import MODEL
 from retrieval.live import LiveSearch
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def seed_embedding_cache(data_dir: Path, source: Path = ROOT / "var" / "embeddings.sqlite") -> None:
-    """Start from the local embedding cache when there is one. It is keyed by model and text hash, so
-    only the speed changes: the processes index the seed entries without re-encoding them."""
-    if not source.exists():
-        return
-    with (
-        contextlib.closing(sqlite3.connect(str(source), timeout=30)) as src,
-        contextlib.closing(sqlite3.connect(str(data_dir / "embeddings.sqlite"))) as dst,
-    ):
-        src.backup(dst)
 
 
 @dataclass

@@ -48,7 +48,27 @@ def test_newborn_question_reaches_the_newborn_entry(system: System) -> None:
     reply = _chat(system, f"t-{uuid.uuid4().hex[:8]}", "宝宝刚出生要办什么手续")
     cards = _cards(reply)
     assert cards and cards[0]["entry_id"] == "newborn-birth"
-    assert cards[0]["source"] and cards[0]["reviewed_at"] and cards[0]["notice"] == "以窗口最新告知为准"
+    assert (
+        cards[0]["source"].startswith("岳阳市行政审批服务局") and cards[0]["notice"] == "以窗口最新告知为准"
+    )
+    # a sample entry nobody approved shows no review date
+    assert cards[0]["reviewed_at"] == "" and cards[0]["review_status"] == "示例数据，待核实"
+
+
+def test_where_to_go_is_answered_for_the_widgets_site(system: System) -> None:
+    """The real bot answers 在哪里办; the web app shows the embed tag's 分站点, else the city hall."""
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    with system.client() as c:
+        r = c.post(
+            "/api/chat", json={"sender_id": sender, "message": "企业开办在哪里办", "site": "pingjiang"}
+        )
+    county = _cards(r.json())
+    assert county and county[0]["entry_id"] == "enterprise-opening"
+    location = next(s for s in county[0]["sections"] if s["key"] == "location")
+    assert location["site"] == "pingjiang" and "地点：平江县分站点" in location["lines"]
+    assert "ask_site" not in county[0]
+    city = _cards(_chat(system, f"t-{uuid.uuid4().hex[:8]}", "企业开办在哪里办"))
+    assert city and city[0]["site"] == "city" and city[0]["ask_site"]["options"]
 
 
 def test_follow_ups_stay_on_the_same_service(system: System) -> None:

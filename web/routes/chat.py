@@ -29,7 +29,7 @@ from core.pii import mask_phone
 from web import commands
 from web.client_address import client_address
 from web.conversation_binding import Binding
-from web.deps import ConversationsDep, HandoffsDep, RasaDep, SettingsDep
+from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
 from web.limits import enforce, rate_limited
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import (
@@ -40,6 +40,7 @@ from web.schemas import (
     ConversationPublic,
     MessagesResponse,
 )
+from web.sites import localize_messages
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -90,6 +91,7 @@ async def chat(
     settings: SettingsDep,
     rasa: RasaDep,
     conversations: ConversationsDep,
+    live: LiveDep,
 ) -> ChatResponse:
     """One citizen message and the assistant's answer. A message starting with ``/`` is a command only
     when it is a button the assistant offered in this conversation or a public one (``/greet``,
@@ -117,7 +119,8 @@ async def chat(
         return ChatResponse(messages=[stored], handoff=False, degraded=True)
 
     def store() -> list[dict[str, Any]]:
-        return [conversations.add(body.sender_id, "bot", m) for m in to_messages(responses)]
+        replies = localize_messages(to_messages(responses), body.site, live.engine.entries)
+        return [conversations.add(body.sender_id, "bot", m) for m in replies]
 
     messages = await run_in_threadpool(store)
     # handed to a person who will take over (with nobody online the bot keeps answering)

@@ -57,7 +57,8 @@ def _matches(
         return False
     if status and status not in (state.status, state.live_status):
         return False
-    if reviewed_before and str(content.get("reviewed_at", "")) >= reviewed_before.isoformat():
+    # never reviewed (no date) counts as due for review
+    if reviewed_before and str(content.get("reviewed_at") or "") >= reviewed_before.isoformat():
         return False
     if q:
         hay = [state.id, content.get("title", ""), content.get("category", ""), content.get("summary", "")]

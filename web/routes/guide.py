@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
+from typing import Annotated
 from urllib.parse import quote
 
 import qrcode
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -43,9 +44,14 @@ def _published(live: LiveSearch, entry_id: str) -> Entry:
 
 
 @router.get("/guide/{entry_id}", response_class=HTMLResponse)
-async def guide(entry_id: str, live: LiveDep) -> HTMLResponse:
+async def guide(
+    entry_id: str,
+    live: LiveDep,
+    site: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
+) -> HTMLResponse:
+    """The printable 一次性告知单; ``site`` shows that 分站点's contacts (the city hall by default)."""
     entry = await run_in_threadpool(_published, live, entry_id)
-    return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png"))
+    return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png", site=site))
 
 
 @lru_cache(maxsize=512)

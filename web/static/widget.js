@@ -1,7 +1,9 @@
 /*
- * 办事e点通 — citizen chat widget of 岳阳市政务服务和大数据管理局.
+ * 办事e点通 — citizen chat widget of 岳阳市行政审批服务局.
  *
  * Embedded with one tag: <script src="/static/widget.js" defer></script>
+ * A county 分站点 embeds it with its site id: <script src="/static/widget.js" data-site="pingjiang" defer>
+ * (location and phone answers and the 办事攻略 catalogue are then that site's).
  * The script injects its stylesheet (widget.css next to this file) and its DOM.
  *
  * SAFETY: message and knowledge content is untrusted. The DOM is built with
@@ -34,8 +36,9 @@
   };
   const COLLAPSED_SECTIONS = ['bundled_matters', 'legal_basis'];
   const KEYS = { sender: 'banshi_conversation', big: 'banshi_bigfont', titles: 'banshi_titles',
-    feedback: 'banshi_feedback', callback: 'banshi_callback' };
+    feedback: 'banshi_feedback', callback: 'banshi_callback', site: 'banshi_site' };
   const OLD_KEYS = ['banshi_sender']; // client-chosen ids of earlier versions: never sent again
+  const SITE_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
   /* ---------------------------------------------------------------- state */
 
@@ -57,7 +60,10 @@
     es: null, sseOpen: false, sseDisabled: false, sseEverOpened: false, sseFailures: 0,
     backoff: BACKOFF_MIN, reconnectTimer: 0, pollTimer: 0,
     unread: 0, lastFocus: null,
-    burst: null, burstAt: 0 // first message of the reply being shown (see reveal)
+    burst: null, burstAt: 0, // first message of the reply being shown (see reveal)
+    site: '',               // the 分站点: the embed tag's data-site, else the citizen's choice
+    siteFixed: false,       // set by the embed tag: never asked
+    catalogue: null, catalogueView: 'life_event'
   };
   const ui = {};
 
@@ -311,7 +317,7 @@
     ui.panel = el('section', {
       id: 'banshi-panel', className: 'banshi-panel', role: 'dialog', 'aria-modal': 'false',
       'aria-labelledby': 'banshi-title', hidden: true
-    }, [buildHeader(), ui.handoff, ui.log, ui.typing, buildComposer(), buildFooter()]);
+    }, [buildHeader(), buildTabs(), ui.handoff, ui.log, ui.typing, buildComposer(), buildCatalogue(), buildFooter()]);
     return ui.panel;
   }
 
@@ -537,14 +543,16 @@
   function renderCard(m, role) {
     const entryId = String(m.entry_id || '');
     const head = el('div', { className: 'banshi-card-head' }, [
-      el('h3', { className: 'banshi-card-title', text: m.title || '' }),
-      m.sample ? el('span', { className: 'banshi-sample', text: '示例数据', title: '内容待政务服务部门核实' }) : null
-    ]);
+      el('h3', { className: 'banshi-card-title', text: m.title || '' })
+    ].concat(cardBadges(m), [
+      m.sample ? el('span', { className: 'banshi-sample', text: '示例数据', title: m.review_status || '示例数据，待核实' }) : null
+    ]));
     const sections = (m.sections || []).map(function (s) { return cardSection(s, entryId); });
     const missing = Array.isArray(m.missing) && m.missing.length
       ? el('p', { className: 'banshi-missing', text: '暂未收录：' + m.missing.join('、') + '，请咨询办事窗口或拨打' + HOTLINE + '。' })
       : null;
-    const meta = ['来源：' + (m.source || '—'), '审核日期：' + (m.reviewed_at || '—'), m.notice || '以窗口最新告知为准'];
+    const review = m.review_status || (m.reviewed_at ? '审核日期：' + m.reviewed_at : '示例数据，待核实');
+    const meta = ['来源：' + (m.source || '—'), review, m.notice || '以窗口最新告知为准'];
     const foot = el('div', { className: 'banshi-card-foot' }, [
       el('p', { className: 'banshi-card-meta', text: meta.join(' · ') }),
       m.guide_url ? el('p', {}, [link(m.guide_url, '打印/查看一次性告知单', true)]) : null,
@@ -553,9 +561,171 @@
     const card = el('article', {
       className: 'banshi-card', 'data-entry-id': entryId, 'data-version': m.version != null ? String(m.version) : null,
       'aria-label': '办事指南：' + (m.title || '')
-    }, [head, m.summary ? el('p', { className: 'banshi-card-summary', text: m.summary }) : null]
-      .concat(sections, [missing, foot]));
+    }, [head, m.summary ? el('p', { className: 'banshi-card-summary', text: m.summary }) : null,
+      cardClaims(m), m.site_note ? el('p', { className: 'banshi-site-note', text: m.site_note }) : null]
+      .concat(sections, [siteChooser(m, entryId), missing, foot]));
     return addMsg(role, m.id, [card], 'banshi-has-card');
+  }
+
+  /* ---- 分站点 (site) and the plan's claims on cards (issue 18) */
+
+  function cardBadges(m) {
+    return (Array.isArray(m.badges) ? m.badges : []).map(function (b) {
+      const kind = b === '全省首推' ? 'first' : (b.indexOf('试点') === 0 ? 'pilot' : 'tag');
+      return el('span', { className: 'banshi-badge-' + kind + ' banshi-card-badge', text: String(b) });
+    });
+  }
+
+  /** The bureau document's own claims, each with the document it comes from. */
+  function cardClaims(m) {
+    if (!Array.isArray(m.claims) || !m.claims.length) return null;
+    const list = el('ul', { className: 'banshi-claims', 'aria-label': '方案承诺' });
+    m.claims.forEach(function (c) {
+      list.appendChild(el('li', {}, [
+        el('span', { text: String(c.text || '') }),
+        el('small', { className: 'banshi-claim-source', text: '来源：' + String(c.source || '') })
+      ]));
+    });
+    return list;
+  }
+
+  function chooseSite(id) {
+    if (!SITE_PATTERN.test(id)) return;
+    state.site = id;
+    store.set(KEYS.site, id);
+    state.catalogue = null;
+  }
+
+  /** Asked once: where to go depends on the citizen's county; the answer is remembered. */
+  function siteChooser(m, entryId) {
+    if (!m.ask_site || state.site || !Array.isArray(m.ask_site.options)) return null;
+    const box = el('div', { className: 'banshi-site-chooser', role: 'group', 'aria-label': '选择办理地' }, [
+      el('p', { text: String(m.ask_site.question || '您在哪个区县（市）办理？') })
+    ]);
+    m.ask_site.options.forEach(function (o) {
+      box.appendChild(el('button', {
+        type: 'button', className: 'banshi-quick banshi-site-option', 'data-site': String(o.id || ''),
+        text: String(o.name || o.id || ''),
+        onclick: function () {
+          chooseSite(String(o.id || ''));
+          box.querySelectorAll('button').forEach(function (b) { b.disabled = true; });
+          showSiteContact(box, entryId);
+        }
+      }));
+    });
+    return box;
+  }
+
+  /** After a site is chosen: that site's location and phone for the card's entry. */
+  function showSiteContact(box, entryId) {
+    api('GET', '/api/guides/' + encodeURIComponent(entryId) + '/contact?site=' + encodeURIComponent(state.site))
+      .then(function (res) {
+        if (!res.ok) throw res;
+        const d = res.data;
+        const list = el('div', { className: 'banshi-site-contact', 'data-site': String(d.site || '') }, [
+          el('p', { className: 'banshi-site-name', text: String(d.site_name || '') })
+        ].concat((d.sections || []).map(function (s) { return cardSection(s, entryId); })));
+        box.replaceWith(list);
+      })
+      .catch(function () { box.appendChild(el('p', { text: '暂时无法获取，请拨打' + HOTLINE + '咨询。' })); });
+  }
+
+  /* ---- 办事攻略 catalogue tab (issue 18): GET /api/guides, browsable by life event, enterprise
+     stage and department, with 高效办成一件事 and 全省首推 as their own groups */
+
+  function buildTabs() {
+    const mk = function (key, text) {
+      return el('button', {
+        type: 'button', role: 'tab', id: 'banshi-tab-' + key, className: 'banshi-tab',
+        'aria-selected': key === 'chat' ? 'true' : 'false', 'aria-controls': key === 'chat' ? 'banshi-messages' : 'banshi-catalogue',
+        text: text, onclick: function () { showTab(key); }
+      });
+    };
+    ui.tabs = el('div', { className: 'banshi-tabs', role: 'tablist', 'aria-label': '功能' }, [mk('chat', '智能咨询'), mk('guides', '办事攻略')]);
+    return ui.tabs;
+  }
+
+  function buildCatalogue() {
+    ui.catalogue = el('div', { id: 'banshi-catalogue', className: 'banshi-catalogue', role: 'tabpanel', tabindex: '0', hidden: true });
+    return ui.catalogue;
+  }
+
+  function showTab(key) {
+    const guides = key === 'guides';
+    ui.tabs.querySelectorAll('.banshi-tab').forEach(function (t) {
+      t.setAttribute('aria-selected', t.id === 'banshi-tab-' + key ? 'true' : 'false');
+    });
+    ui.catalogue.hidden = !guides;
+    ui.log.hidden = guides;
+    ui.panel.querySelector('.banshi-composer').hidden = guides;
+    if (guides) loadCatalogue();
+    else ui.input.focus();
+  }
+
+  function loadCatalogue() {
+    const path = '/api/guides' + (state.site ? '?site=' + encodeURIComponent(state.site) : '');
+    ui.catalogue.textContent = '';
+    ui.catalogue.appendChild(el('p', { className: 'banshi-cat-status', role: 'status', text: '正在加载办事攻略…' }));
+    api('GET', path).then(function (res) {
+      if (!res.ok) throw res;
+      state.catalogue = res.data;
+      renderCatalogue();
+    }).catch(function () {
+      ui.catalogue.textContent = '';
+      ui.catalogue.appendChild(el('p', { role: 'alert', text: '办事攻略暂时无法加载，请稍后再试或拨打' + HOTLINE + '咨询。' }));
+    });
+  }
+
+  function catalogueGroup(title, items, key) {
+    const list = el('ul', { className: 'banshi-cat-items' });
+    items.forEach(function (it) {
+      list.appendChild(el('li', { 'data-entry-id': String(it.id || '') }, [
+        el('button', {
+          type: 'button', className: 'banshi-linkbtn banshi-cat-item', text: String(it.title || ''),
+          onclick: function () { showTab('chat'); send(String(it.title || ''), String(it.title || '')); }
+        })
+      ].concat((it.badges || []).map(function (b) {
+        return el('span', { className: 'banshi-card-badge banshi-badge-' + (b === '全省首推' ? 'first' : 'tag'), text: String(b) });
+      }))));
+    });
+    const details = el('details', { className: 'banshi-cat-group', 'data-group': key || '' }, [
+      el('summary', { text: title + '（' + items.length + '）' }), list
+    ]);
+    return details;
+  }
+
+  function renderCatalogue() {
+    const c = state.catalogue || {};
+    ui.catalogue.textContent = '';
+    ui.catalogue.appendChild(el('p', { className: 'banshi-cat-head', text: (c.site_name || '') + ' · 共' + (c.count || 0) + '项办事攻略' }));
+    (c.featured || []).forEach(function (g) {
+      const d = catalogueGroup(g.title, g.items || [], g.key);
+      d.open = true;
+      ui.catalogue.appendChild(d);
+    });
+    const views = Array.isArray(c.views) ? c.views : [];
+    const switcher = el('div', { className: 'banshi-cat-views', role: 'group', 'aria-label': '浏览方式' });
+    const body = el('div', { className: 'banshi-cat-view' });
+    const show = function (key) {
+      state.catalogueView = key;
+      switcher.querySelectorAll('button').forEach(function (b) {
+        b.setAttribute('aria-pressed', b.getAttribute('data-view') === key ? 'true' : 'false');
+      });
+      body.textContent = '';
+      const view = views.filter(function (v) { return v.key === key; })[0];
+      ((view && view.groups) || []).forEach(function (g) { body.appendChild(catalogueGroup(g.title, g.items || [], key)); });
+    };
+    views.forEach(function (v) {
+      switcher.appendChild(el('button', {
+        type: 'button', className: 'banshi-btn banshi-secondary banshi-cat-view-btn', 'data-view': v.key,
+        text: v.title, onclick: function () { show(v.key); }
+      }));
+    });
+    ui.catalogue.appendChild(switcher);
+    ui.catalogue.appendChild(body);
+    show(state.catalogueView);
+    const all = '/guides' + (state.site ? '?site=' + encodeURIComponent(state.site) : '');
+    ui.catalogue.appendChild(el('p', {}, [link(all, '查看全部办事攻略和一事一码', true)]));
   }
 
   /* ---- handoff */
@@ -771,7 +941,9 @@
     entry.node.classList.remove('banshi-unsent');
     ensureConversation().then(function (sender) {
       if (!sender) return Promise.reject(new Error('no conversation'));
-      return api('POST', '/api/chat', { sender_id: sender, message: entry.text });
+      const body = { sender_id: sender, message: entry.text };
+      if (state.site) body.site = state.site;
+      return api('POST', '/api/chat', body);
     }).then(function (res) {
       setBusy(false);
       if (conversationLost(res) && !retried) { // ended or idled out: a new conversation, same message
@@ -1008,8 +1180,16 @@
 
   /* ----------------------------------------------------------------- init */
 
+  function initSite() {
+    const fixed = SCRIPT && SCRIPT.getAttribute('data-site');
+    if (fixed && SITE_PATTERN.test(fixed)) { state.site = fixed; state.siteFixed = true; return; }
+    const chosen = store.get(KEYS.site);
+    if (chosen && SITE_PATTERN.test(chosen)) state.site = chosen;
+  }
+
   function init() {
     OLD_KEYS.forEach(function (k) { try { window.localStorage.removeItem(k); } catch (e) { /* private */ } });
+    initSite();
     ui.root = el('div', { className: 'banshi-root', lang: 'zh-CN' }, [buildLauncher(), buildPanel()]);
     ui.root.style.visibility = 'hidden'; // until widget.css is loaded
     injectStyles();

@@ -258,7 +258,7 @@
         el('span', { className: 'row-title', text: e.title }),
         el('span', { className: 'badge badge-' + e.status, text: STATUS[e.status] || e.status }),
         el('span', { className: 'row-meta', text: e.id + ' · ' + (KINDS[e.kind] || e.kind) + ' · ' + e.category +
-          (e.live_version ? ' · 线上 v' + e.live_version : '') + ' · 审核 ' + e.reviewed_at })
+          (e.live_version ? ' · 线上 v' + e.live_version : '') + ' · ' + (e.reviewed_at ? '审核 ' + e.reviewed_at : '未审核') })
       ]);
       list.appendChild(row);
     });
@@ -290,7 +290,7 @@
     state.isNew = true;
     buildForm(Object.assign({
       id: '', title: '', kind: 'matter', category: '', audience: ['个人'], summary: '',
-      source: '岳阳市政务服务和大数据管理局', sample: true, reviewed_at: isoDay(new Date()),
+      source: '岳阳市行政审批服务局', sample: true, reviewed_at: null,
       online: { name: '湘易办', url: '', note: '' }
     }, prefill || {}));
     renderHead();
@@ -441,7 +441,7 @@
         field('概述', 'summary', el('textarea', { 'data-input': 'value', rows: '3', text: e.summary || '' })),
         el('div', { className: 'field-row' }, [
           field('来源', 'source', input('value', e.source)),
-          field('审核日期', 'reviewed_at', input('value', e.reviewed_at, { type: 'date' })),
+          field('审核日期', 'reviewed_at', input('value', e.reviewed_at, { type: 'date', readonly: true }), '审核通过发布时自动填写'),
           field('示例数据', 'sample', el('input', { type: 'checkbox', 'data-input': 'checked', checked: !!e.sample }), '待政务部门核实')
         ])
       ]),
@@ -652,9 +652,13 @@
       related: topList('related'),
       source: top('source'),
       sample: top('sample'),
-      reviewed_at: top('reviewed_at')
+      reviewed_at: top('reviewed_at') || null
     };
     if (state.current) { e.status = state.current.entry.status; e.version = state.current.entry.version; }
+    // fields this form does not edit yet (bureau profile / issue 18) are kept as loaded
+    ['tags', 'pilot', 'departments', 'claims', 'sites', 'site_overrides', 'official_source'].forEach(function (k) {
+      if (state.current && state.current.entry && k in state.current.entry) e[k] = state.current.entry[k];
+    });
     return e;
   }
 
@@ -839,7 +843,7 @@
       append(box, [el('h5', { text: s.title }), el('ol', {}, items)]);
     });
     if (card.missing && card.missing.length) box.appendChild(el('p', { className: 'hint', text: '暂无：' + card.missing.join('、') }));
-    box.appendChild(el('p', { className: 'card-source', text: '来源：' + card.source + '；审核日期：' + card.reviewed_at + '；' + card.notice }));
+    box.appendChild(el('p', { className: 'card-source', text: '来源：' + card.source + '；' + (card.review_status || ('审核日期：' + card.reviewed_at)) + '；' + card.notice }));
   }
 
   /* ---- versions, diff, rollback ---- */

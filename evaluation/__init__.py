@@ -1,0 +1,1 @@
+"""Evaluations that drive the real running system (make eval-dialogue)."""
