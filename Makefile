@@ -5,9 +5,9 @@ RASA := $(CURDIR)/.venv-rasa/bin/rasa
 export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
+FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
-FUZZ_EXAMPLES ?= 25
 
 .PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
 

@@ -138,6 +138,11 @@ def _state(entry_id: str, live: EntryRow | None, draft: EntryDraftRow | None) ->
     )
 
 
+def _four_eyes(entry_id: str, state: EntryState, actor: Actor) -> None:
+    if state.submitted_by is not None and state.submitted_by == actor.username:
+        raise SelfReview(entry_id, actor.username)
+
+
 def _unreviewed(raw: dict[str, Any]) -> dict[str, Any]:
     """An editor's change is not reviewed: its review date is set only when a reviewer publishes it."""
     return {**raw, "reviewed_at": None}
@@ -146,11 +151,6 @@ def _unreviewed(raw: dict[str, Any]) -> dict[str, Any]:
 def _reviewed_today(content: dict[str, Any]) -> dict[str, Any]:
     """Content a reviewer (or admin) approves and publishes now carries today's review date."""
     return {**content, "reviewed_at": dt.date.today().isoformat()}
-
-
-def _four_eyes(entry_id: str, state: EntryState, actor: Actor) -> None:
-    if state.submitted_by is not None and state.submitted_by == actor.username:
-        raise SelfReview(entry_id, actor.username)
 
 
 def _same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -71,16 +71,20 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-async def _retention(app: FastAPI) -> None:
-    """Delete what is older than RETENTION_DAYS now and then every day (ops/retention.py)."""
+async def _purge(app: FastAPI) -> None:
+    """Delete what is older than RETENTION_DAYS (ops/retention.py); a failed run must not stop the app."""
+    try:
+        counts = await run_in_threadpool(purge, app.state.sessions, app.state.settings.retention_days)
+        if any(counts.values()):
+            log.info("retention: deleted %s", counts)
+    except Exception:
+        log.exception("retention run failed")
+
+
+async def _daily_retention(app: FastAPI) -> None:
     while True:
-        try:
-            counts = await run_in_threadpool(purge, app.state.sessions, app.state.settings.retention_days)
-            if any(counts.values()):
-                log.info("retention: deleted %s", counts)
-        except Exception:  # a failed run must not stop the app; the next day tries again
-            log.exception("retention run failed")
         await asyncio.sleep(RETENTION_EVERY_S)
+        await _purge(app)
 
 
 def create_app(
@@ -97,7 +101,8 @@ def create_app(
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
         elif enabled := app.state.auth.accounts.enabled_demo_accounts():
             raise DemoAccountsEnabled(enabled)
-        retention = asyncio.create_task(_retention(app))
+        await _purge(app)  # at start (before any request), then every day
+        retention = asyncio.create_task(_daily_retention(app))
         if not app.state.live.ready:
             app.state.live.warm_up()
         app.state.live.start()

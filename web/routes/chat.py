@@ -118,9 +118,8 @@ async def chat(
         )
         return ChatResponse(messages=[stored], handoff=False, degraded=True)
 
-    replies = localize_messages(to_messages(responses), body.site, live.engine.entries)
-
     def store() -> list[dict[str, Any]]:
+        replies = localize_messages(to_messages(responses), body.site, live.engine.entries)
         return [conversations.add(body.sender_id, "bot", m) for m in replies]
 
     messages = await run_in_threadpool(store)
