@@ -49,4 +49,20 @@ class ActionAbstain(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return abstain(dispatcher, tracker, None)
+        """The NLU's out-of-scope guess is checked against the guides first: a question the engine can
+        answer confidently (公基金怎么提取, a pinyin typo) is answered; the rest gets the honest no."""
+        text = grounding.user_text(tracker)
+        result = grounding.search(text) if text else None
+        if result is not None and result.answerable and not result.ambiguous and result.candidates:
+            e = grounding.entry(result.candidates[0].id)
+            if e is not None:  # no situation questions here: the full guide, conditional items labelled
+                parts = grounding.requested_parts(tracker)
+                grounding.send_card(dispatcher, e, parts or grounding.MATERIALS_FIRST, {})
+                return [
+                    SlotSet("candidates", grounding.candidates_slot(result)),
+                    SlotSet("current_service", e.id),
+                    SlotSet("requested_part", ",".join(parts) if parts else None),
+                    SlotSet("misses", 0.0),
+                    SlotSet("needs_situation", False),
+                ]
+        return abstain(dispatcher, tracker, result)

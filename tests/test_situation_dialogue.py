@@ -11,6 +11,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import grounding
+from actions.abstain import ActionAbstain
 from actions.answer_service import ActionAnswerService
 from actions.situation_form import ActionShowChecklist, ValidateSituationForm
 from retrieval.live import LiveSearch
@@ -142,3 +143,12 @@ def test_words_that_ask_for_a_person_hand_off_whatever_the_intent(live: LiveSear
     assert out["situation_exit"] == "handoff"
     out, _ = reply("让财务帮我办", "request_human", OPENING)  # an answer the NLU took for 转人工
     assert out["situations"] == {"by_agent": "yes"} and out["situation_exit"] is None
+
+
+def test_an_out_of_scope_guess_the_engine_can_answer_is_answered(live: LiveSearch) -> None:
+    events, messages = run(ActionAbstain(), tracker("公基金怎么提取", "out_of_scope"))
+    (card,) = cards(messages)
+    assert card["entry_id"] == "housing-fund-withdrawal"
+    assert slot(events, "current_service") == "housing-fund-withdrawal"
+    _, messages = run(ActionAbstain(), tracker("今天天气怎么样", "out_of_scope"))
+    assert not cards(messages) and "不敢乱说" in messages[0]["text"]
