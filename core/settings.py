@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     action_server_url: str = Field(
         "http://127.0.0.1:5055/webhook", description="Action server webhook used by Rasa"
     )
+    redis_url: str = Field(
+        "",
+        description="Redis for state shared by replicas, e.g. redis://127.0.0.1:6379/0 (empty = not configured)",
+    )
+    migrate_on_start: bool = Field(
+        True,
+        description="The web app migrates the database at start (off when `python -m ops.migrate` runs once)",
+    )
     rasa_timeout_s: float = Field(15.0, description="How long the web app waits for Rasa")
     search_top_k: int = Field(5, description="Default number of search results")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (hybrid search)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import time
@@ -35,20 +36,24 @@ def main() -> int:
     sup = Supervisor(children(settings, model, log_dir), log_dir)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
-        print(f"\n==> stopping (signal {signum})")
-        sup.stop()
+        sup.stop()  # first: a closed terminal must not keep the children alive
+        with contextlib.suppress(Exception):
+            print(f"\n==> stopped (signal {signum})", flush=True)
         sys.exit(0)
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     print("==> starting services")
-    sup.start()
     try:
+        sup.start()
         sup.wait_healthy()
     except RuntimeError as exc:
         print(f"!! {exc}", file=sys.stderr)
         sup.stop()
         return 1
+    except BaseException:
+        sup.stop()
+        raise
     base = f"http://{settings.web_host}:{settings.web_port}"
     print(
         f"""
@@ -59,10 +64,13 @@ def main() -> int:
     health              {base}/healthz
     Rasa (loopback)     {settings.rasa_url}  (token required)
     action server       {settings.action_server_url}{demo_accounts_text(settings)}
-Press Ctrl-C to stop.""",
+Press Ctrl-C to stop. A process that exits is restarted (log: {log_dir}).""",
         flush=True,
     )
-    return sup.watch()
+    try:
+        return sup.watch()
+    finally:
+        sup.stop()
 
 
 if __name__ == "__main__":

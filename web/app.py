@@ -67,7 +67,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate(settings.database_url)
+        if settings.migrate_on_start:
+            migrate(settings.database_url)
         if settings.environment == "local":
             created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
             if created:

@@ -17,7 +17,11 @@ from sqlalchemy import select
 
 from core.db import HandoffRow, utcnow
 from core.pii import mask_pii
+from core.settings import Settings
+from web import degraded
+from web.conversations import Conversations
 from web.deps import ConversationsDep, HandoffsDep, RasaDep, SettingsDep
+from web.handoffs import HandoffQueue
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import SENDER_PATTERN, ChatRequest, ChatResponse, MessagesResponse
 
@@ -37,6 +41,7 @@ async def chat(
     settings: SettingsDep,
     rasa: RasaDep,
     conversations: ConversationsDep,
+    queue: HandoffsDep,
 ) -> ChatResponse:
     if len(body.message) > settings.max_message_chars:
         raise HTTPException(
@@ -57,16 +62,28 @@ async def chat(
         responses = await rasa.send(body.sender_id, mask_pii(body.message))
     except RasaUnavailable as exc:
         log.warning("rasa unavailable: %s", exc)
-        text = (
-            f"抱歉，智能助手暂时无法回答。请稍后再试，或直接拨打{settings.hotline}政务服务便民热线，"
-            "我们会尽快为您解答。"
+        responses = []
+    if not to_messages(responses):
+        # Rasa down, or up but silent (it answers 200 [] when the action server is down)
+        return await run_in_threadpool(
+            _degraded, body.sender_id, body.message, settings, queue, conversations
         )
-        stored = conversations.add(body.sender_id, "system", {"type": "text", "text": text})
-        return ChatResponse(messages=[stored], handoff=False, degraded=True)
     messages = [conversations.add(body.sender_id, "bot", m) for m in to_messages(responses)]
     # handed to a person who will take over (with nobody online the bot keeps answering)
     handoff = any(m.get("type") == "handoff" and m.get("status") != "offline" for m in messages)
     return ChatResponse(messages=messages, handoff=handoff)
+
+
+def _degraded(
+    sender_id: str, text: str, settings: Settings, queue: HandoffQueue, conversations: Conversations
+) -> ChatResponse:
+    """The bot gave nothing: the degraded message with 12345 / 转人工, or a ticket when asked for a person."""
+    if degraded.wants_human(text):
+        shown, handoff = degraded.handoff_messages(settings, queue, sender_id)
+    else:
+        shown, handoff = degraded.degraded_messages(settings), False
+    stored = [conversations.add(sender_id, "system", m) for m in shown]
+    return ChatResponse(messages=stored, handoff=handoff, degraded=True)
 
 
 @router.get("/{sender_id}/messages", response_model=MessagesResponse)

@@ -1,4 +1,9 @@
-"""``GET /healthz``: each component's state; 200 only when all are up."""
+"""``GET /healthz``: each component's state; 200 only when all are up (readiness).
+
+While a component is down the answer is 503 with ``status: degraded`` and the names in ``degraded``;
+the chat then answers with the degraded message (12345 / 转人工). ``GET /healthz/live`` only says the
+web process itself answers (liveness: restarting the web app does not bring Rasa back).
+"""
 
 from __future__ import annotations
 
@@ -35,5 +40,14 @@ async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONRe
         "entries": len(live.engine.entries),
         "knowledge_version": live.engine.knowledge_version,
     }
-    ok = all(bool(c["ok"]) for c in components.values())
-    return JSONResponse({"ok": ok, "components": components}, status_code=200 if ok else 503)
+    degraded = [name for name, c in components.items() if not c["ok"]]
+    ok = not degraded
+    return JSONResponse(
+        {"ok": ok, "status": "ok" if ok else "degraded", "degraded": degraded, "components": components},
+        status_code=200 if ok else 503,
+    )
+
+
+@router.get("/healthz/live")
+async def live() -> dict[str, bool]:
+    return {"ok": True}
