@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run run-cluster test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -16,6 +16,14 @@ run: setup  ## set everything up and start the whole system
 
 train: setup
 	@$(PY) -m ops.train
+
+REPLICAS ?= 2
+CLUSTER_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/banshi
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-cluster: setup  ## REPLICAS replicas behind nginx, sharing PostgreSQL and Redis
+	@scripts/system-deps.sh
+	@DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
+		$(PY) -m ops.run --replicas $(REPLICAS)
 
 lint: setup
 	.venv/bin/ruff check .

@@ -6,12 +6,13 @@ compose ``migrate`` service); the web apps then start with ``MIGRATE_ON_START=fa
 
 from __future__ import annotations
 
-from core.migrate import migrate
+from core.migrate import ensure_database, migrate
 from core.settings import get_settings
 
 
 def main() -> int:
     settings = get_settings()
+    ensure_database(settings.database_url)
     migrate(settings.database_url)
     print("==> database schema is up to date")
     return 0

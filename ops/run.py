@@ -1,7 +1,13 @@
-"""``make run``: seed the store if empty, build the index, train if needed, start and supervise."""
+"""``make run``: seed the store if empty, build the index, train if needed, start and supervise.
+
+``python -m ops.run --replicas N`` (``make run-cluster``) starts N replicas behind nginx instead; they
+share the PostgreSQL database and Redis (see ``ops/cluster.py``), and the schema is migrated once,
+here, before any of them starts.
+"""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import signal
 import sys
@@ -9,8 +15,10 @@ import time
 from types import FrameType
 
 from core.accounts import DEMO_ACCOUNTS, ROLE_TITLES
+from core.migrate import ensure_database, migrate
 from core.settings import Settings, get_settings
 from knowledge.cli import main as knowledge_cli
+from ops.cluster import check_shared_state, cluster_children
 from ops.supervisor import Supervisor, children
 from ops.train import ensure_model
 from retrieval.live import LiveSearch
@@ -24,16 +32,42 @@ def demo_accounts_text(settings: Settings) -> str:
     return f"\n    demo accounts       {names}\n                        password: {settings.demo_password} (DEMO_PASSWORD)"
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m ops.run", description=__doc__)
+    parser.add_argument(
+        "--replicas", type=int, default=0, help="start N replicas behind nginx (0 = one node, no balancer)"
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=18000,
+        help="replica i listens on port-base+10i (web), +1 (Rasa), +2 (actions); nginx on WEB_PORT",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     started = time.monotonic()
     settings = get_settings()
+    check_shared_state(settings, args.replicas)
+    if args.replicas:
+        print("==> migrating the database (once, under a lock)")
+        ensure_database(settings.database_url)
+        migrate(settings.database_url)
     if knowledge_cli(["seed"]) != 0:
         return 1
     print("==> building the search index")
     LiveSearch(settings).warm_up()
     model = ensure_model()
     log_dir = settings.data_dir / "logs"
-    sup = Supervisor(children(settings, model, log_dir), log_dir)
+    if args.replicas:
+        run_dir = settings.data_dir / "cluster"
+        kids, reps = cluster_children(settings, model, args.replicas, args.port_base, run_dir)
+        sup = Supervisor(kids, run_dir / "logs", env={"MIGRATE_ON_START": "false"})
+        log_dir = run_dir / "logs"
+    else:
+        sup = Supervisor(children(settings, model, log_dir), log_dir)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         sup.stop()  # first: a closed terminal must not keep the children alive
@@ -43,6 +77,7 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     print("==> starting services")
     try:
         sup.start()
@@ -55,6 +90,17 @@ def main() -> int:
         sup.stop()
         raise
     base = f"http://{settings.web_host}:{settings.web_port}"
+    if args.replicas:
+        where = "\n".join(
+            f"    replica {r.index}           web :{r.web_port} · Rasa :{r.rasa_port} · actions :{r.action_port}"
+            for r in reps
+        )
+        backend = f"    load balancer       nginx on {base} ({run_dir / 'nginx.conf'})\n{where}"
+    else:
+        backend = (
+            f"    Rasa (loopback)     {settings.rasa_url}  (token required)\n"
+            f"    action server       {settings.action_server_url}"
+        )
     print(
         f"""
 ==> 办事e点通 is up ({time.monotonic() - started:.0f}s)
@@ -62,9 +108,8 @@ def main() -> int:
     agent console       {base}/agent
     API docs (OpenAPI)  {base}/docs
     health              {base}/healthz
-    Rasa (loopback)     {settings.rasa_url}  (token required)
-    action server       {settings.action_server_url}{demo_accounts_text(settings)}
-Press Ctrl-C to stop. A process that exits is restarted (log: {log_dir}).""",
+{backend}{demo_accounts_text(settings)}
+Press Ctrl-C to stop. A process that exits is restarted (logs: {log_dir}).""",
         flush=True,
     )
     try:
@@ -74,4 +119,4 @@ Press Ctrl-C to stop. A process that exits is restarted (log: {log_dir}).""",
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
