@@ -6,7 +6,7 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run run-cluster test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run run-cluster load test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -61,6 +61,10 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+LOAD_ARGS ?=
+load: setup train  ## Locust on one node: rates, profile, 10-minute soak → docs/performance.md
+	@$(PY) -m ops.load $(LOAD_ARGS)
+
 bench: setup
 	@$(PY) -m retrieval.bench --data $(DATA)
 
