@@ -29,7 +29,10 @@ def rasa_database_url(database_url: str) -> str:
     if dialect in ("postgresql", "postgres"):
         return f"postgresql://{rest}"
     if dialect == "sqlite":
-        return f"sqlite://{rest}"
+        path = rest.removeprefix("/")
+        if path and path != ":memory:" and not path.startswith("/"):
+            path = str(Path(path).resolve())  # Rasa runs in bot/: a relative path would move
+        return f"sqlite:///{path}"
     raise ValueError(f"unsupported database for Rasa's tracker store: {scheme}{sep}")
 
 

@@ -72,7 +72,7 @@ def rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-def start_node(work: Path) -> tuple[Supervisor, Settings]:
+def start_node(work: Path, extra_env: dict[str, str] | None = None) -> tuple[Supervisor, Settings]:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -86,6 +86,7 @@ def start_node(work: Path) -> tuple[Supervisor, Settings]:
         "RASA_URL": f"http://127.0.0.1:{_free_port()}",
         "ACTION_SERVER_URL": f"http://127.0.0.1:{_free_port()}/webhook",
         "CHAT_RATE_LIMIT": "1000000/60",  # every Locust user comes from 127.0.0.1
+        **(extra_env or {}),
     }
     settings = Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
     assert knowledge_cli(["--database-url", settings.database_url, "seed"]) == 0
@@ -219,10 +220,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-rate", type=float, default=10.0)
     parser.add_argument("--profile", type=int, default=30, help="seconds of py-spy at the top rate (0 = off)")
     parser.add_argument("--no-doc", action="store_true", help="print the results, leave docs/ alone")
+    parser.add_argument(
+        "--env", action="append", default=[], help="KEY=VALUE for every process of the node (experiments)"
+    )
     args = parser.parse_args(argv)
     work = ROOT / "var" / "load"
     out = work / "results"
-    sup, settings = start_node(work)
+    extra = dict(item.split("=", 1) for item in args.env)
+    sup, settings = start_node(work, extra)
     out.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{settings.web_port}"
     pids = {k.name: k.proc.pid for k in sup.kids if k.proc is not None}
@@ -252,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             f"Produced by `make load` (`python -m ops.load --rates {args.rates} --duration {args.duration}`) on {when};",
             f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()};",
-            "one node as `make run` starts it (SQLite, no Redis); Locust, each message a new conversation.",
+            "one node as `make run` starts it (SQLite, no Redis); Locust, each message a new conversation"
+            + (f"; environment {' '.join(args.env)}." if args.env else "."),
             "",
             "| target rate (msg/s) | achieved (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | failed | "
             "CPU ms/msg rasa · actions · web | load avg before → after |",

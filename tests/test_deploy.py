@@ -93,6 +93,7 @@ def test_web_routes_used_by_the_probes_exist() -> None:
 
 def test_rasa_endpoints_use_the_apps_database_and_redis() -> None:
     assert rasa_database_url("sqlite:////var/x.db") == "sqlite:////var/x.db"
+    assert rasa_database_url("sqlite:///./var/x.db") == f"sqlite:///{Path('var/x.db').resolve()}"
     assert rasa_database_url("postgresql+psycopg://u:p@h:5432/d") == "postgresql://u:p@h:5432/d"
     assert lock_store("") is None
     assert lock_store("redis://:pw@cache:6380/3") == {

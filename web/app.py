@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.db import session_factory
@@ -70,7 +71,10 @@ def create_app(
         if settings.migrate_on_start:
             migrate(settings.database_url)
         if settings.environment == "local":
-            created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
+            try:
+                created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
+            except IntegrityError:  # another replica created them at the same moment: check again
+                created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
             if created:
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
         if not app.state.live.ready:
