@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=18000,
         help="replica i listens on port-base+10i (web), +1 (Rasa), +2 (actions); nginx on WEB_PORT",
     )
+    parser.add_argument(
+        "--start-timeout", type=float, default=600, help="seconds for every process to become healthy"
+    )
     return parser.parse_args(argv)
 
 
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     print("==> starting services")
     try:
         sup.start()
-        sup.wait_healthy()
+        sup.wait_healthy(timeout=args.start_timeout)
     except RuntimeError as exc:
         print(f"!! {exc}", file=sys.stderr)
         sup.stop()

@@ -32,7 +32,7 @@ from ops.train import MODEL
 from tests.e2e.conftest import free_port, seed_embedding_cache
 from tests.staff import open_console
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(2400)]
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 
@@ -107,7 +107,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     }
     log = open(tmp / "ops-run.out", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ops.run", "--replicas", "2", "--port-base", str(port_base)],
+        [
+            sys.executable,
+            "-m",
+            "ops.run",
+            "--replicas",
+            "2",
+            "--port-base",
+            str(port_base),
+            "--start-timeout",
+            "1500",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -117,10 +127,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     lb = f"http://127.0.0.1:{env['WEB_PORT']}"
     web = [f"http://127.0.0.1:{port_base + 10 * i}" for i in range(2)]
     try:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + 1500  # 6 processes starting on 2 cores, maybe shared
         while not all(_healthy(u) for u in (lb, *web)):
             assert proc.poll() is None, (tmp / "ops-run.out").read_text()[-3000:]
-            assert time.monotonic() < deadline, "cluster not healthy after 600 s"
+            assert time.monotonic() < deadline, "cluster not healthy after 1500 s"
             time.sleep(2)
         yield Cluster(proc, lb, web, port_base, database_url, "demo1234")
     finally:
