@@ -220,11 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-rate", type=float, default=10.0)
     parser.add_argument("--profile", type=int, default=30, help="seconds of py-spy at the top rate (0 = off)")
     parser.add_argument("--no-doc", action="store_true", help="print the results, leave docs/ alone")
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "load", help="the node's data folder")
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for every process of the node (experiments)"
     )
     args = parser.parse_args(argv)
-    work = ROOT / "var" / "load"
+    work = args.work.resolve()
     out = work / "results"
     extra = dict(item.split("=", 1) for item in args.env)
     sup, settings = start_node(work, extra)

@@ -58,6 +58,7 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
 
     rasa_port = port_of(settings.rasa_url)
     action_port = port_of(settings.action_server_url)
+    log_dir = log_dir.resolve()  # Rasa runs in bot/
     log_dir.mkdir(parents=True, exist_ok=True)  # Rasa's --log-file does not create it
     endpoints = endpoints or write_endpoints(settings, log_dir.parent / "rasa-endpoints.yml")
     py = str(ROOT / ".venv" / "bin" / "python")

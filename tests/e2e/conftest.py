@@ -67,7 +67,9 @@ def settings_of(env: dict[str, str]) -> Settings:
 
 
 @contextlib.contextmanager
-def running_system(tmp: Path, env: dict[str, str], prepare: bool = True) -> Iterator[System]:
+def running_system(
+    tmp: Path, env: dict[str, str], prepare: bool = True, timeout: float = 900
+) -> Iterator[System]:
     """Start the three processes under a supervisor (which restarts any that exits); stop them after.
     ``prepare`` seeds the database and builds the index first (skip it to restart on the same data)."""
     if not MODEL.exists():
@@ -82,7 +84,7 @@ def running_system(tmp: Path, env: dict[str, str], prepare: bool = True) -> Iter
     sup = Supervisor(children(settings, MODEL, tmp / "logs"), tmp / "logs", env=env)
     sup.start()
     try:
-        sup.wait_healthy(timeout=300)
+        sup.wait_healthy(timeout=timeout)
         yield System(f"http://127.0.0.1:{settings.web_port}", settings, sup)
     finally:
         sup.stop()

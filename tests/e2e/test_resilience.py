@@ -82,6 +82,7 @@ def system(data: tuple[Path, dict[str, str]]) -> Iterator[System]:
         yield running
 
 
+@pytest.mark.timeout(2400)  # the first test also starts the system
 @pytest.mark.parametrize("name", ["actions", "rasa", "web"])
 def test_a_child_killed_under_traffic_comes_back_without_orphans(system: System, name: str) -> None:
     kid = next(k for k in system.supervisor.kids if k.name == name)
@@ -122,6 +123,7 @@ def _tracker(system: System, sender: str) -> dict[str, Any]:
     return dict(r.json())
 
 
+@pytest.mark.timeout(2400)  # a second start of the whole system
 def test_conversations_continue_after_a_full_restart(
     system: System, data: tuple[Path, dict[str, str]]
 ) -> None:
