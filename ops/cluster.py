@@ -4,9 +4,13 @@ Every replica shares the database (PostgreSQL) and Redis: Rasa's tracker store i
 lock store Redis; chat messages, tickets, agent presence and the SSE feed live in the database, so any
 replica can serve any turn of any conversation. nginx (Debian's package, started by the supervisor
 like the other children, with a configuration written here) listens on ``WEB_PORT`` and spreads
-requests over the web apps; a request that cannot reach a replica is passed to the next one.
+requests over the web apps; a request that cannot reach a replica is passed to the next one. nginx
+also fronts the Rasa servers and the action servers (as Kubernetes Services do): every web app talks
+to any live Rasa, every Rasa to any live action server, so one dead process does not take its
+replica's other two out of service.
 
-Ports: the load balancer takes ``WEB_PORT``; replica ``i`` (0-based) takes ``port_base + 10*i`` (web),
+Ports: the load balancer takes ``WEB_PORT`` (web apps), ``port_base + 8`` (Rasa servers) and
+``port_base + 9`` (action servers); replica ``i`` (0-based) takes ``port_base + 10*(i+1)`` (web),
 ``+1`` (Rasa) and ``+2`` (action server), all on 127.0.0.1.
 """
 
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.settings import Settings
+from ops.endpoints import write_endpoints
 from ops.supervisor import Child, children
 
 NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
@@ -31,26 +36,30 @@ class Replica:
     rasa_port: int
     action_port: int
 
+    rasa_lb: int
+    actions_lb: int
+
     def env(self, settings: Settings) -> dict[str, str]:
-        """What the replica's three processes read instead of the node's settings."""
+        """What the replica's three processes read instead of the node's settings: their peers are
+        reached through the balancer."""
         return {
             "WEB_HOST": "127.0.0.1",
             "WEB_PORT": str(self.web_port),
-            "RASA_URL": f"http://127.0.0.1:{self.rasa_port}",
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            "RASA_URL": f"http://127.0.0.1:{self.rasa_lb}",
+            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_lb}/webhook",
             "MIGRATE_ON_START": "false",  # ops.run migrated once, under a lock, before starting anyone
             "DATABASE_URL": settings.database_url,
             "REDIS_URL": settings.redis_url,
         }
 
     def settings(self, settings: Settings) -> Settings:
-        env = self.env(settings)
+        """The replica's own ports (what its processes listen on)."""
         return settings.model_copy(
             update={
-                "web_host": env["WEB_HOST"],
+                "web_host": "127.0.0.1",
                 "web_port": self.web_port,
-                "rasa_url": env["RASA_URL"],
-                "action_server_url": env["ACTION_SERVER_URL"],
+                "rasa_url": f"http://127.0.0.1:{self.rasa_port}",
+                "action_server_url": f"http://127.0.0.1:{self.action_port}/webhook",
                 "migrate_on_start": False,
             }
         )
@@ -58,7 +67,15 @@ class Replica:
 
 def replicas(count: int, port_base: int) -> list[Replica]:
     return [
-        Replica(i, port_base + 10 * i, port_base + 10 * i + 1, port_base + 10 * i + 2) for i in range(count)
+        Replica(
+            i,
+            port_base + 10 * (i + 1),
+            port_base + 10 * (i + 1) + 1,
+            port_base + 10 * (i + 1) + 2,
+            port_base + 8,
+            port_base + 9,
+        )
+        for i in range(count)
     ]
 
 
@@ -82,8 +99,27 @@ def nginx_binary() -> str:
     raise SystemExit("nginx is not installed: run scripts/system-deps.sh (Debian package nginx-light)")
 
 
-def nginx_config(listen_host: str, listen_port: int, upstreams: list[int], run_dir: Path) -> str:
-    servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in upstreams)
+def _servers(ports: list[int]) -> str:
+    return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
+
+
+def _backend(name: str, port: int) -> str:
+    """A loopback balancer for Rasa or the action servers (plain proxying, next server on error)."""
+    return f"""
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 10m;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 60s;
+        proxy_next_upstream error timeout http_502 non_idempotent;
+        location / {{ proxy_pass http://{name}; }}
+    }}"""
+
+
+def nginx_config(listen_host: str, listen_port: int, reps: list[Replica], run_dir: Path) -> str:
+    servers = _servers([r.web_port for r in reps])
     user = pwd.getpwuid(os.getuid()).pw_name
     return f"""# written by ops/cluster.py
 user {user};
@@ -103,6 +139,14 @@ http {{
 {servers}
         keepalive 32;
     }}
+    upstream banshi_rasa {{
+{_servers([r.rasa_port for r in reps])}
+        keepalive 32;
+    }}
+    upstream banshi_actions {{
+{_servers([r.action_port for r in reps])}
+        keepalive 32;
+    }}{_backend("banshi_rasa", reps[0].rasa_lb)}{_backend("banshi_actions", reps[0].actions_lb)}
     server {{
         listen {listen_host}:{listen_port};
         client_max_body_size 10m;
@@ -137,13 +181,15 @@ def cluster_children(
     kids: list[Child] = []
     for rep in reps:
         log_dir = run_dir / f"replica-{rep.index}" / "logs"
-        for kid in children(rep.settings(settings), model, log_dir):
+        through_lb = settings.model_copy(update={"action_server_url": rep.env(settings)["ACTION_SERVER_URL"]})
+        endpoints = write_endpoints(through_lb, run_dir / f"replica-{rep.index}" / "rasa-endpoints.yml")
+        for kid in children(rep.settings(settings), model, log_dir, endpoints):
             kid.name = f"{kid.name}-{rep.index}"
             kid.env = {**kid.env, **rep.env(settings)}
             kids.append(kid)
     run_dir.mkdir(parents=True, exist_ok=True)
     conf = run_dir / "nginx.conf"
-    conf.write_text(nginx_config(settings.web_host, settings.web_port, [r.web_port for r in reps], run_dir))
+    conf.write_text(nginx_config(settings.web_host, settings.web_port, reps, run_dir))
     kids.append(
         Child(
             "nginx",

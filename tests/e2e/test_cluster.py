@@ -49,7 +49,8 @@ def _port_free(port: int) -> bool:
 def _port_base(replicas: int) -> int:
     for _ in range(200):
         base = random.randrange(20000, 40000, 10)
-        if all(_port_free(base + 10 * i + j) for i in range(replicas) for j in range(3)):
+        ports = [base + 8, base + 9] + [base + 10 * (i + 1) + j for i in range(replicas) for j in range(3)]
+        if all(_port_free(p) for p in ports):
             return base
     raise RuntimeError("no free port range")
 
@@ -65,7 +66,7 @@ class Cluster:
 
     def replica_pids(self, index: int) -> list[int]:
         """Every process listening on replica ``index``'s ports, with its children (workers)."""
-        ports = {self.port_base + 10 * index + j for j in range(3)}
+        ports = {self.port_base + 10 * (index + 1) + j for j in range(3)}
         pids = {
             c.pid
             for c in psutil.net_connections(kind="tcp")
@@ -125,7 +126,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         start_new_session=True,
     )
     lb = f"http://127.0.0.1:{env['WEB_PORT']}"
-    web = [f"http://127.0.0.1:{port_base + 10 * i}" for i in range(2)]
+    web = [f"http://127.0.0.1:{port_base + 10 * (i + 1)}" for i in range(2)]
     try:
         deadline = time.monotonic() + 1500  # 6 processes starting on 2 cores, maybe shared
         while not all(_healthy(u) for u in (lb, *web)):
@@ -142,6 +143,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         engine.dispose()
+
+
+def _tracker(cluster: Cluster, replica: int, sender: str) -> dict[str, Any]:
+    rasa = f"http://127.0.0.1:{cluster.port_base + 10 * (replica + 1) + 1}"
+    r = httpx.get(f"{rasa}/conversations/{sender}/tracker", params={"token": "cluster-token"}, timeout=60)
+    r.raise_for_status()
+    return dict(r.json())
 
 
 def _chat(base: str, sender: str, message: str) -> dict[str, Any]:
@@ -167,16 +175,22 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
     for pid in victims:
         os.kill(pid, signal.SIGKILL)
 
-    third = _chat(cluster.lb, sender, "是")  # through nginx: replica 1 answers
-    cards = [m for m in third["messages"] if m["type"] == "card"]
-    assert cards and not third["degraded"], (first, second, third)
+    service = _tracker(cluster, 1, sender)["slots"]["current_service"]
+    assert service
+    for _ in range(4):  # the remaining situation questions, through nginx: replica 1 answers
+        third = _chat(cluster.lb, sender, "是")
+        assert not third["degraded"], third
+        cards = [m for m in third["messages"] if m["type"] == "card"]
+        if cards:
+            break
+    assert cards and cards[0]["entry_id"] == service, (first, second, third)
     assert _chat(cluster.web[1], waiting, "还在吗")["handoff"] is True  # replica 1 sees replica 0's ticket
 
     sessions = session_factory(cluster.database_url)
     with sessions() as s:
         roles = [r.role for r in s.scalars(select(MessageRow).where(MessageRow.sender_id == sender))]
         tickets = s.scalars(select(HandoffRow).where(HandoffRow.sender_id == waiting)).all()
-    assert roles.count("user") == 3 and roles[0] == "user"
+    assert roles.count("user") >= 3 and roles[0] == "user"
     assert all(roles[i + 1] != "user" for i, r in enumerate(roles[:-1]) if r == "user")  # each turn answered
     assert [t.status for t in tickets] == ["waiting"]
 
