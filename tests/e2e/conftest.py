@@ -58,6 +58,7 @@ def system_env(tmp: Path, **extra: str) -> dict[str, str]:
         "RASA_TOKEN": "e2e-token",
         "AGENT_HOURS": "00:00-24:00",
         "CHAT_RATE_LIMIT": "1000/60",
+        "RASA_TIMEOUT_S": "60",  # a shared 2-core machine can be slow; a timeout would read as an outage
         **extra,
     }
 

@@ -105,6 +105,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "RASA_TOKEN": "cluster-token",
         "AGENT_HOURS": "00:00-24:00",
         "CHAT_RATE_LIMIT": "1000/60",
+        "RASA_TIMEOUT_S": "120",  # 6 processes on 2 shared cores: slow is not down
     }
     log = open(tmp / "ops-run.out", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
