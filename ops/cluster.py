@@ -112,7 +112,7 @@ def _backend(name: str, port: int) -> str:
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_connect_timeout 2s;
-        proxy_read_timeout 60s;
+        proxy_read_timeout 300s;  # the web app gives up on Rasa first (RASA_TIMEOUT_S)
         proxy_next_upstream error timeout http_502 non_idempotent;
         location / {{ proxy_pass http://{name}; }}
     }}"""
@@ -156,7 +156,7 @@ http {{
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_connect_timeout 2s;
-        proxy_read_timeout 60s;
+        proxy_read_timeout 300s;  # the web app gives up on Rasa first (RASA_TIMEOUT_S)
         # a replica that refuses or drops the connection: the next one answers (POST included)
         proxy_next_upstream error timeout http_502 non_idempotent;
         proxy_next_upstream_tries 3;

@@ -154,7 +154,7 @@ def _tracker(cluster: Cluster, replica: int, sender: str) -> dict[str, Any]:
 
 
 def _chat(base: str, sender: str, message: str) -> dict[str, Any]:
-    r = httpx.post(f"{base}/api/chat", json={"sender_id": sender, "message": message}, timeout=60)
+    r = httpx.post(f"{base}/api/chat", json={"sender_id": sender, "message": message}, timeout=300)
     assert r.status_code == 200, r.text
     body = dict(r.json())
     assert body["messages"], f"empty reply to {message!r}"
