@@ -17,7 +17,9 @@ import uuid
 from pathlib import Path
 
 from rasa.core.agent import Agent
+from rasa.utils.common import configure_logging_and_warnings
 from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.log_utils import configure_structlog
 
 
 async def measure(model: str, action_url: str, questions: list[str]) -> dict[str, float]:
@@ -51,7 +53,8 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=Path("knowledge/eval/dev.jsonl"))
     parser.add_argument("-n", type=int, default=100)
     args = parser.parse_args()
-    logging.disable(logging.WARNING)
+    configure_logging_and_warnings(logging.WARNING)  # as `rasa run` does: no debug output to pay for
+    configure_structlog(logging.WARNING)
     lines = args.questions.read_text(encoding="utf-8").splitlines()
     questions = [json.loads(line)["q"] for line in lines if line.strip()][: args.n]
     for model in args.models:
