@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,9 @@ class Child:
     started_at: float = 0.0
     backoff: float = 1.0
     restart_at: float | None = None  # when a dead child is due to be started again
+    warm_url: str = ""  # POSTed once each time the child comes up (Rasa builds its TF graphs then)
+    warm_body: bytes = b""
+    warmed: bool = False
 
 
 def port_of(url: str) -> int:
@@ -93,6 +97,10 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
             f"{settings.rasa_url}/status?token={settings.rasa_token}",
             cwd=ROOT / "bot",
             env={"ACTION_SERVER_URL": settings.action_server_url},
+            # a fresh Rasa builds its TensorFlow graphs on the first message: seconds of CPU that would
+            # otherwise land on the first citizen after every (re)start
+            warm_url=f"{settings.rasa_url}/webhooks/rest/webhook",
+            warm_body=json.dumps({"sender": "__warmup__", "message": "你好"}).encode(),
         ),
         Child(
             "web",
@@ -119,6 +127,14 @@ def _up(url: str) -> bool:
             return bool(r.status == 200)
     except Exception:
         return False
+
+
+def _warm(kid: Child) -> None:
+    with contextlib.suppress(Exception):
+        request = urllib.request.Request(
+            kid.warm_url, data=kid.warm_body, headers={"Content-Type": "application/json"}
+        )
+        urllib.request.urlopen(request, timeout=600).close()
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -195,6 +211,7 @@ class Supervisor:
             )
         kid.started_at = time.monotonic()
         kid.restart_at = None
+        kid.warmed = False
         return kid.proc.pid
 
     def start(self) -> None:
@@ -220,6 +237,9 @@ class Supervisor:
                 if _up(kid.health_url):
                     _say(f"    {kid.name} is up")
                     pending.remove(kid)
+                    if kid.warm_url:
+                        kid.warmed = True
+                        _warm(kid)
             if time.monotonic() > deadline:
                 names = ", ".join(k.name for k in pending)
                 raise RuntimeError(f"not healthy after {timeout:.0f}s: {names}")
@@ -256,6 +276,9 @@ class Supervisor:
                     kid.restarts += 1
                     pid = self._spawn(kid)
                     self._note(f"==> restarted {kid.name} (pid {pid}, restart {kid.restarts})")
+                elif kid.warm_url and not kid.warmed and kid.restarts and _up(kid.health_url):
+                    kid.warmed = True
+                    threading.Thread(target=_warm, args=(kid,), daemon=True).start()
 
     def _monitor_loop(self) -> None:
         while not self._stopping.wait(0.5):
