@@ -71,7 +71,9 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
             "actions",
             [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
             f"http://127.0.0.1:{action_port}/health",
-            env={"SANIC_HOST": "127.0.0.1", "BANSHI_WARM": "1"},
+            # one OpenMP thread per process for the query encoder: requests run side by side, and a
+            # second spinning thread per request cost 3-5x the CPU per message (docs/performance.md)
+            env={"SANIC_HOST": "127.0.0.1", "BANSHI_WARM": "1", "OMP_NUM_THREADS": "1"},
         ),
         Child(
             "rasa",
