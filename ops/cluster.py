@@ -1,23 +1,23 @@
-"""``python -m ops.run --replicas N``: N web apps, N Rasa servers and N action servers behind nginx.
+"""``python -m ops.run --replicas N``: N web apps, N Rasa servers and N action servers behind HAProxy.
 
 Every replica shares the database (PostgreSQL) and Redis: Rasa's tracker store is the database, its
 lock store Redis; chat messages, tickets, agent presence and the SSE feed live in the database, so any
-replica can serve any turn of any conversation. nginx (Debian's package, started by the supervisor
+replica can serve any turn of any conversation. HAProxy (Debian's package, started by the supervisor
 like the other children, with a configuration written here) listens on ``WEB_PORT`` and spreads
-requests over the web apps; a request that cannot reach a replica is passed to the next one. nginx
-also fronts the Rasa servers and the action servers (as Kubernetes Services do): every web app talks
-to any live Rasa, every Rasa to any live action server, so one dead process does not take its
-replica's other two out of service.
+requests over the web apps. It also fronts the Rasa servers and the action servers (as Kubernetes
+Services do): every web app talks to any live Rasa, every Rasa to any live action server, so one dead
+process does not take its replica's other two out of service. HAProxy checks every server's health
+each second and sends nothing to one that is down *or still starting* — a restarted process accepts
+connections before it can answer (nginx, without active health checks, sent requests into that
+window and they hung); a request whose connection fails is dispatched to another server.
 
-Ports: the load balancer takes ``WEB_PORT`` (web apps), ``port_base + 8`` (Rasa servers) and
+Ports: HAProxy takes ``WEB_PORT`` (web apps), ``port_base + 8`` (Rasa servers) and
 ``port_base + 9`` (action servers); replica ``i`` (0-based) takes ``port_base + 10*(i+1)`` (web),
 ``+1`` (Rasa) and ``+2`` (action server), all on 127.0.0.1.
 """
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +25,6 @@ from pathlib import Path
 from core.settings import Settings
 from ops.endpoints import write_endpoints
 from ops.supervisor import Child, children
-
-NGINX_CANDIDATES = ("nginx", "/usr/sbin/nginx")
 
 
 @dataclass(frozen=True)
@@ -91,86 +89,59 @@ def check_shared_state(settings: Settings, count: int) -> None:
         raise SystemExit("replicas need Redis (Rasa's lock store): set REDIS_URL=redis://host:6379/0")
 
 
-def nginx_binary() -> str:
-    for name in NGINX_CANDIDATES:
+HAPROXY_CANDIDATES = ("haproxy", "/usr/sbin/haproxy")
+
+
+def haproxy_binary() -> str:
+    for name in HAPROXY_CANDIDATES:
         found = shutil.which(name)
         if found:
             return found
-    raise SystemExit("nginx is not installed: run scripts/system-deps.sh (Debian package nginx-light)")
+    raise SystemExit("haproxy is not installed: run scripts/system-deps.sh (Debian package haproxy)")
 
 
-def _servers(ports: list[int]) -> str:
-    return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
-
-
-def _backend(name: str, port: int) -> str:
-    """A loopback balancer for Rasa or the action servers (plain proxying, next server on error)."""
+def _backend(name: str, check: str, ports: list[int]) -> str:
+    servers = "\n".join(
+        f"    server {name}{i} 127.0.0.1:{p} check inter 1s fall 1 rise 1" for i, p in enumerate(ports)
+    )
     return f"""
-    server {{
-        listen 127.0.0.1:{port};
-        client_max_body_size 10m;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_connect_timeout 2s;
-        proxy_read_timeout 300s;  # the web app gives up on Rasa first (RASA_TIMEOUT_S)
-        proxy_next_upstream error timeout http_502 non_idempotent;
-        location / {{ proxy_pass http://{name}; }}
-    }}"""
-
-
-def nginx_config(listen_host: str, listen_port: int, reps: list[Replica], run_dir: Path) -> str:
-    servers = _servers([r.web_port for r in reps])
-    user = pwd.getpwuid(os.getuid()).pw_name
-    return f"""# written by ops/cluster.py
-user {user};
-worker_processes 1;
-daemon off;
-pid {run_dir}/nginx.pid;
-error_log {run_dir}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {run_dir}/client_body;
-    proxy_temp_path {run_dir}/proxy;
-    fastcgi_temp_path {run_dir}/fastcgi;
-    uwsgi_temp_path {run_dir}/uwsgi;
-    scgi_temp_path {run_dir}/scgi;
-    upstream banshi_web {{
+backend {name}
+    option httpchk GET {check}
+    http-check expect status 200
 {servers}
-        keepalive 32;
-    }}
-    upstream banshi_rasa {{
-{_servers([r.rasa_port for r in reps])}
-        keepalive 32;
-    }}
-    upstream banshi_actions {{
-{_servers([r.action_port for r in reps])}
-        keepalive 32;
-    }}{_backend("banshi_rasa", reps[0].rasa_lb)}{_backend("banshi_actions", reps[0].actions_lb)}
-    server {{
-        listen {listen_host}:{listen_port};
-        client_max_body_size 10m;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_connect_timeout 2s;
-        proxy_read_timeout 300s;  # the web app gives up on Rasa first (RASA_TIMEOUT_S)
-        # a replica that refuses or drops the connection: the next one answers (POST included)
-        proxy_next_upstream error timeout http_502 non_idempotent;
-        proxy_next_upstream_tries 3;
-        location ~ ^/api/chat/[^/]+/stream$ {{
-            proxy_pass http://banshi_web;
-            proxy_buffering off;
-            proxy_read_timeout 600s;
-        }}
-        location / {{
-            proxy_pass http://banshi_web;
-        }}
-    }}
-}}
 """
+
+
+def haproxy_config(listen_host: str, listen_port: int, reps: list[Replica]) -> str:
+    lb = reps[0]
+    return f"""# written by ops/cluster.py
+global
+    maxconn 4096
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout check 2s
+    timeout client 600s
+    timeout server 300s
+    timeout tunnel 600s
+    timeout http-request 30s
+    retries 2
+    option redispatch 1
+
+frontend web
+    bind {listen_host}:{listen_port}
+    option forwardfor
+    default_backend web
+
+frontend rasa
+    bind 127.0.0.1:{lb.rasa_lb}
+    default_backend rasa
+
+frontend actions
+    bind 127.0.0.1:{lb.actions_lb}
+    default_backend actions
+{_backend("web", "/healthz/live", [r.web_port for r in reps])}{_backend("rasa", "/", [r.rasa_port for r in reps])}{_backend("actions", "/health", [r.action_port for r in reps])}"""
 
 
 def cluster_children(
@@ -188,13 +159,8 @@ def cluster_children(
             kid.env = {**kid.env, **rep.env(settings)}
             kids.append(kid)
     run_dir.mkdir(parents=True, exist_ok=True)
-    conf = run_dir / "nginx.conf"
-    conf.write_text(nginx_config(settings.web_host, settings.web_port, reps, run_dir))
-    kids.append(
-        Child(
-            "nginx",
-            [nginx_binary(), "-c", str(conf), "-p", str(run_dir), "-e", str(run_dir / "nginx-error.log")],
-            f"http://127.0.0.1:{settings.web_port}/healthz/live",
-        )
-    )
+    conf = run_dir / "haproxy.cfg"
+    conf.write_text(haproxy_config(settings.web_host, settings.web_port, reps))
+    health = f"http://127.0.0.1:{settings.web_port}/healthz/live"
+    kids.append(Child("haproxy", [haproxy_binary(), "-db", "-f", str(conf)], health))
     return kids, reps

@@ -1,6 +1,6 @@
 """``make run``: seed the store if empty, build the index, train if needed, start and supervise.
 
-``python -m ops.run --replicas N`` (``make run-cluster``) starts N replicas behind nginx instead; they
+``python -m ops.run --replicas N`` (``make run-cluster``) starts N replicas behind HAProxy instead; they
 share the PostgreSQL database and Redis (see ``ops/cluster.py``), and the schema is migrated once,
 here, before any of them starts.
 """
@@ -35,13 +35,13 @@ def demo_accounts_text(settings: Settings) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m ops.run", description=__doc__)
     parser.add_argument(
-        "--replicas", type=int, default=0, help="start N replicas behind nginx (0 = one node, no balancer)"
+        "--replicas", type=int, default=0, help="start N replicas behind HAProxy (0 = one node, no balancer)"
     )
     parser.add_argument(
         "--port-base",
         type=int,
         default=18000,
-        help="replica i listens on port-base+10i (web), +1 (Rasa), +2 (actions); nginx on WEB_PORT",
+        help="replica i listens on port-base+10(i+1) (web), +1 (Rasa), +2 (actions); HAProxy on WEB_PORT",
     )
     parser.add_argument(
         "--start-timeout", type=float, default=600, help="seconds for every process to become healthy"
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             f"    replica {r.index}           web :{r.web_port} · Rasa :{r.rasa_port} · actions :{r.action_port}"
             for r in reps
         )
-        backend = f"    load balancer       nginx on {base} ({run_dir / 'nginx.conf'})\n{where}"
+        backend = f"    load balancer       HAProxy on {base} ({run_dir / 'haproxy.cfg'})\n{where}"
     else:
         backend = (
             f"    Rasa (loopback)     {settings.rasa_url}  (token required)\n"

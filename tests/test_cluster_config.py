@@ -1,4 +1,4 @@
-"""The cluster's generated set-up: ports, peers through the balancer, shared stores, a valid nginx.conf."""
+"""The cluster's generated set-up: ports, peers through the balancer, shared stores, a valid haproxy.cfg."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from core.settings import Settings
-from ops.cluster import check_shared_state, cluster_children, nginx_binary
+from ops.cluster import check_shared_state, cluster_children, haproxy_binary
 
 SHARED = Settings(
     database_url="postgresql+psycopg://postgres@127.0.0.1:5432/banshi_x",
@@ -28,7 +28,15 @@ def test_replicas_refuse_process_local_state() -> None:
 
 def test_every_replica_reaches_its_peers_through_the_balancer(tmp_path: Path) -> None:
     kids, reps = cluster_children(SHARED, Path("model.tar.gz"), 2, 30000, tmp_path)
-    assert [k.name for k in kids] == ["actions-0", "rasa-0", "web-0", "actions-1", "rasa-1", "web-1", "nginx"]
+    assert [k.name for k in kids] == [
+        "actions-0",
+        "rasa-0",
+        "web-0",
+        "actions-1",
+        "rasa-1",
+        "web-1",
+        "haproxy",
+    ]
     assert [(r.web_port, r.rasa_port, r.action_port) for r in reps] == [
         (30010, 30011, 30012),
         (30020, 30021, 30022),
@@ -48,22 +56,14 @@ def test_every_replica_reaches_its_peers_through_the_balancer(tmp_path: Path) ->
         assert endpoints["lock_store"]["type"] == "redis" and endpoints["lock_store"]["db"] == 11
 
 
-def test_generated_nginx_configuration_is_valid(tmp_path: Path) -> None:
+def test_generated_haproxy_configuration_is_valid_and_checks_health(tmp_path: Path) -> None:
     cluster_children(SHARED, Path("model.tar.gz"), 3, 30000, tmp_path)
-    conf = (tmp_path / "nginx.conf").read_text()
-    assert conf.count("server 127.0.0.1:") == 9  # 3 web apps, 3 Rasa servers, 3 action servers
+    conf = (tmp_path / "haproxy.cfg").read_text()
+    # 3 web apps, 3 Rasa servers, 3 action servers, each health-checked every second
+    assert conf.count(" check inter 1s") == 9
+    assert "option httpchk GET /healthz/live" in conf and "option httpchk GET /health" in conf
+    assert "option redispatch" in conf
     out = subprocess.run(
-        [
-            nginx_binary(),
-            "-t",
-            "-c",
-            str(tmp_path / "nginx.conf"),
-            "-p",
-            str(tmp_path),
-            "-e",
-            str(tmp_path / "e.log"),
-        ],
-        capture_output=True,
-        text=True,
+        [haproxy_binary(), "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True
     )
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 0, out.stderr + out.stdout

@@ -1,4 +1,4 @@
-"""Two replicas behind nginx on a shared PostgreSQL + Redis (``python -m ops.run --replicas 2``).
+"""Two replicas behind HAProxy on a shared PostgreSQL + Redis (``python -m ops.run --replicas 2``).
 
 One conversation's turns alternate between the replicas; one replica is SIGKILLed mid-conversation;
 every turn still gets a reply through the load balancer, the context (current service, situation
@@ -178,7 +178,7 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
 
     service = _tracker(cluster, 1, sender)["slots"]["current_service"]
     assert service
-    for _ in range(4):  # the remaining situation questions, through nginx: replica 1 answers
+    for _ in range(4):  # the remaining situation questions, through HAProxy: replica 1 answers
         third = _chat(cluster.lb, sender, "是")
         assert not third["degraded"], third
         cards = [m for m in third["messages"] if m["type"] == "card"]
@@ -206,7 +206,7 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
 
 def test_sigterm_stops_every_process_of_the_cluster(cluster: Cluster) -> None:
     tree = [p.pid for p in psutil.Process(cluster.proc.pid).children(recursive=True)]
-    assert len(tree) >= 7  # nginx + 2 × (web, rasa, actions), and their workers
+    assert len(tree) >= 7  # haproxy + 2 × (web, rasa, actions), and their workers
     os.killpg(cluster.proc.pid, signal.SIGTERM)  # what a service manager sends to the process group
     cluster.proc.wait(timeout=60)
     time.sleep(1)
