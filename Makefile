@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
+.PHONY: setup run run-cluster load test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -19,6 +19,14 @@ run: setup  ## set everything up and start the whole system
 
 train: setup
 	@$(PY) -m ops.train
+
+REPLICAS ?= 2
+CLUSTER_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/banshi
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-cluster: setup  ## REPLICAS replicas behind nginx, sharing PostgreSQL and Redis
+	@scripts/system-deps.sh
+	@DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
+		$(PY) -m ops.run --replicas $(REPLICAS)
 
 lint: setup
 	.venv/bin/ruff check .
@@ -59,6 +67,10 @@ lock:  ## re-pin the environments from requirements/*.in
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+LOAD_ARGS ?=
+load: setup train  ## Locust on one node: rates, profile, 10-minute soak → docs/performance.md
+	@$(PY) -m ops.load $(LOAD_ARGS)
+
 REFS ?=
 bench: setup  ## retrieval figures, then chat turns through the running system (both into docs/benchmarks.md)
 	@$(PY) -m retrieval.bench --data $(DATA)

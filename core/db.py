@@ -227,6 +227,10 @@ event.listen(AuditRow, "before_delete", _refuse_audit_change)
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # WAL + NORMAL: a commit is not an fsync (only checkpoints are); a crash of the process loses
+    # nothing, a power cut at most the last commits, never consistency. FULL made every chat
+    # message wait for the disk (docs/performance.md).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     action_server_url: str = Field(
         "http://127.0.0.1:5055/webhook", description="Action server webhook used by Rasa"
     )
+    redis_url: str = Field(
+        "",
+        description="Redis for state shared by replicas (Rasa's lock store, rate limits, login throttling), "
+        "e.g. redis://127.0.0.1:6379/0 (empty: the database on PostgreSQL, else the process's memory)",
+    )
+    migrate_on_start: bool = Field(
+        True,
+        description="The web app migrates the database at start (off when `python -m ops.migrate` runs once)",
+    )
     rasa_timeout_s: float = Field(15.0, description="How long the web app waits for Rasa")
     search_top_k: int = Field(5, description="Default number of search results")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant (hybrid search)")
@@ -99,11 +108,6 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed "
         "(empty: the client address is the TCP peer)",
-    )
-    redis_url: str = Field(
-        "",
-        description="Redis for rate limits and login throttling shared by every process "
-        "(empty: the database on PostgreSQL, else the web process's memory)",
     )
     max_body_bytes: int = Field(65536, description="Largest request body outside imports (413 beyond)")
     max_import_bytes: int = Field(

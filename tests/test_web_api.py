@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from core.db import FeedbackRow, GapRow, HandoffRow, session_factory
+from core.db import FeedbackRow, GapRow, HandoffRow, UserRow, session_factory, utcnow
 from core.migrate import migrate
 from core.settings import Settings
 from knowledge.models import Entry, Status
@@ -141,8 +141,47 @@ def test_unreachable_rasa_gives_a_kind_reply_with_the_hotline(make_client: MakeC
     assert body["degraded"] is True and body["handoff"] is False
     [reply] = body["messages"]
     assert reply["role"] == "system" and "12345" in reply["text"]
+    assert [b["title"] for b in reply["buttons"]] == ["转人工"]
     feed = client.get("/api/chat/web-test-1/messages").json()["messages"]
     assert [m["role"] for m in feed] == ["user", "system"]
+
+
+class SilentRasa(StubRasa):
+    """Rasa up but silent: what it answers (200 []) while the action server is down."""
+
+    async def send(self, sender_id: str, text: str) -> list[dict[str, Any]]:
+        self.sent.append((sender_id, text))
+        return []
+
+
+def test_an_empty_bot_reply_becomes_the_degraded_message(make_client: MakeClient) -> None:
+    client = make_client(rasa=SilentRasa())
+    body = chat(client, "身份证丢了怎么办").json()
+    assert body["degraded"] is True
+    [reply] = body["messages"]
+    assert "12345" in reply["text"] and reply["buttons"][0]["payload"] == "转人工"
+
+
+@pytest.mark.parametrize(("agent_online", "status"), [(True, "waiting"), (False, "offline")])
+def test_asking_for_a_person_while_the_bot_is_down_opens_a_ticket(
+    make_client: MakeClient, agent_online: bool, status: str
+) -> None:
+    rasa = StubRasa()
+    rasa.up = False
+    client = make_client(rasa=rasa)
+    sessions = session_factory(client.app.state.settings.database_url)  # type: ignore[attr-defined]
+    if agent_online:
+        with sessions.begin() as s:  # an agent console polled a moment ago
+            s.add(UserRow(username="agent-on-duty", password_hash="x", role="agent", last_seen=utcnow()))
+    chat(client, "身份证丢了怎么办")
+    body = chat(client, "转人工").json()
+    assert body["degraded"] is True and body["handoff"] is agent_online
+    handoff = [m for m in body["messages"] if m["type"] == "handoff"]
+    assert handoff and handoff[0]["status"] == status
+    with sessions() as s:
+        [ticket] = s.scalars(select(HandoffRow).where(HandoffRow.sender_id == "web-test-1")).all()
+    assert ticket.status == status and ticket.reason == "bot_unavailable"
+    assert ticket.transcript[0] == {"role": "user", "text": "身份证丢了怎么办"}
 
 
 def test_bot_is_quiet_while_a_ticket_is_open(make_client: MakeClient) -> None:

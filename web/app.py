@@ -13,6 +13,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -94,9 +95,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrate(settings.database_url)
+        if settings.migrate_on_start:
+            migrate(settings.database_url)
         if settings.environment == "local":
-            created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
+            try:
+                created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
+            except IntegrityError:  # another replica created them at the same moment: check again
+                created = app.state.auth.accounts.ensure_demo_accounts(settings.demo_password)
             if created:
                 log.info("demo accounts created (local mode): %s", ", ".join(created))
         elif enabled := app.state.auth.accounts.enabled_demo_accounts():

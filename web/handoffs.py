@@ -208,6 +208,26 @@ class HandoffQueue:
         )
         return ticket
 
+    def open_ticket(self, sender_id: str, reason: str, status: str = "waiting") -> HandoffRow:
+        """A new ticket opened by the web app (the bot's own handoff action opens the others), with the
+        conversation so far from the stored messages."""
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(MessageRow)
+                .where(MessageRow.sender_id == sender_id, MessageRow.role.in_(("user", "bot")))
+                .order_by(MessageRow.id.desc())
+                .limit(40)
+            ).all()
+        transcript = [
+            {"role": r.role, "text": self.conversations.mask(describe(r.payload))} for r in reversed(rows)
+        ]
+        with self.sessions.begin() as s:
+            ticket = HandoffRow(sender_id=sender_id, status=status, reason=reason, transcript=transcript)
+            s.add(ticket)
+            s.flush()
+            s.expunge(ticket)
+        return ticket
+
     def cancel_waiting(self, sender_id: str) -> HandoffRow:
         """The citizen stops waiting for an agent and goes back to the bot.
 

@@ -26,10 +26,13 @@ from sqlalchemy import select, update
 
 from core.db import HandoffRow, utcnow
 from core.pii import mask_phone
-from web import commands
+from core.settings import Settings
+from web import commands, degraded
 from web.client_address import client_address
 from web.conversation_binding import Binding
+from web.conversations import Conversations
 from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
+from web.handoffs import HandoffQueue
 from web.limits import enforce, rate_limited
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import (
@@ -92,6 +95,7 @@ async def chat(
     rasa: RasaDep,
     conversations: ConversationsDep,
     live: LiveDep,
+    queue: HandoffsDep,
 ) -> ChatResponse:
     """One citizen message and the assistant's answer. A message starting with ``/`` is a command only
     when it is a button the assistant offered in this conversation or a public one (``/greet``,
@@ -109,14 +113,12 @@ async def chat(
         responses = await rasa.send(body.sender_id, text)
     except RasaUnavailable as exc:
         log.warning("rasa unavailable: %s", exc)
-        text = (
-            f"抱歉，智能助手暂时无法回答。请稍后再试，或直接拨打{settings.hotline}政务服务便民热线，"
-            "我们会尽快为您解答。"
+        responses = []
+    if not to_messages(responses):
+        # Rasa down, or up but silent (it answers 200 [] when the action server is down)
+        return await run_in_threadpool(
+            _degraded, body.sender_id, body.message, settings, queue, conversations
         )
-        stored = await run_in_threadpool(
-            conversations.add, body.sender_id, "system", {"type": "text", "text": text}
-        )
-        return ChatResponse(messages=[stored], handoff=False, degraded=True)
 
     def store() -> list[dict[str, Any]]:
         replies = localize_messages(to_messages(responses), body.site, live.engine.entries)
@@ -126,6 +128,18 @@ async def chat(
     # handed to a person who will take over (with nobody online the bot keeps answering)
     handoff = any(m.get("type") == "handoff" and m.get("status") != "offline" for m in messages)
     return ChatResponse(messages=messages, handoff=handoff)
+
+
+def _degraded(
+    sender_id: str, text: str, settings: Settings, queue: HandoffQueue, conversations: Conversations
+) -> ChatResponse:
+    """The bot gave nothing: the degraded message with 12345 / 转人工, or a ticket when asked for a person."""
+    if degraded.wants_human(text):
+        shown, handoff = degraded.handoff_messages(settings, queue, sender_id)
+    else:
+        shown, handoff = degraded.degraded_messages(settings), False
+    stored = [conversations.add(sender_id, "system", m) for m in shown]
+    return ChatResponse(messages=stored, handoff=handoff, degraded=True)
 
 
 @router.get("/{sender_id}/messages", response_model=MessagesResponse, responses=BOUND)
