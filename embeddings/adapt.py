@@ -79,8 +79,13 @@ def guide_passage(row: dict[str, Any]) -> str:
     return "".join(parts)[:300]
 
 
-def load_corpus(data: Path | None, heldout_share: float = 0.15, fixture: Path | None = None) -> Corpus:
-    """Bureau entries (knowledge/entries) + Guangdong guides; held-out split over guides by hash."""
+def load_corpus(
+    data: Path | None, heldout_share: float = 0.15, fixture: Path | None = None, questions: Path | None = None
+) -> Corpus:
+    """Bureau entries (knowledge/entries) + Guangdong guides; held-out split over guides by hash.
+
+    ``questions``: a bureau's own logged questions, one JSON object a line ``{"q": ..., "id": entry id}``
+    (the format of knowledge/eval/dev.jsonl), added as training queries of their entries."""
     from knowledge.io import read_yaml_dir
     from retrieval.engine import passages as cut_passages
 
@@ -100,6 +105,16 @@ def load_corpus(data: Path | None, heldout_share: float = 0.15, fixture: Path | 
         for q in dict.fromkeys([entry.title, *entry.aliases, *entry.similar_questions]):
             train.append(Pair(q, group))
     hashes["knowledge/entries"] = digest.hexdigest()
+    if questions is not None:
+        if questions.name == FORBIDDEN:
+            raise ValueError(f"{FORBIDDEN} is the held-out test set and must never be used for training")
+        raw_q = questions.read_bytes()
+        hashes[questions.name] = hashlib.sha256(raw_q).hexdigest()
+        for line in raw_q.decode("utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if f"kb-{row['id']}" in passages:
+                    train.append(Pair(str(row["q"]), f"kb-{row['id']}"))
     source = fixture if fixture is not None else (data / GUIDES if data is not None else None)
     if source is not None and source.exists():
         if source.name == FORBIDDEN:
@@ -533,7 +548,12 @@ def select_reranker(
 
 # -- command ---------------------------------------------------------------------------------------
 def run(
-    data: Path | None, out_dir: Path, cfg: TrainConfig, fixture: Path | None = None, base: Path | None = None
+    data: Path | None,
+    out_dir: Path,
+    cfg: TrainConfig,
+    fixture: Path | None = None,
+    base: Path | None = None,
+    questions: Path | None = None,
 ) -> dict[str, Any]:
     import torch
 
@@ -545,7 +565,7 @@ def run(
         from embeddings.rebuild import rebuild
 
         rebuild(base)
-    corpus = load_corpus(data, cfg.heldout_share, fixture)
+    corpus = load_corpus(data, cfg.heldout_share, fixture, questions)
     log.info(
         "%d passages, %d training queries, %d held-out queries",
         len(corpus.passages),
@@ -600,6 +620,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     parser.add_argument("--ce-epochs", type=float, default=TrainConfig.ce_epochs)
     parser.add_argument("--ce-layers", type=int, default=TrainConfig.ce_layers)
+    parser.add_argument(
+        "--questions", type=Path, help='a bureau\'s logged questions, JSON lines {"q": ..., "id": entry id}'
+    )
     parser.add_argument("--max-minutes", type=float, default=TrainConfig.max_minutes)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -610,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(
         epochs=args.epochs, ce_epochs=args.ce_epochs, ce_layers=args.ce_layers, max_minutes=args.max_minutes
     )
-    manifest = run(args.data, args.out, cfg)
+    manifest = run(args.data, args.out, cfg, questions=args.questions)
     print(
         "MANIFEST "
         + json.dumps({k: manifest[k] for k in ("biencoder", "reranker", "total_seconds")}, ensure_ascii=False)
