@@ -232,14 +232,15 @@ def _schedule(optimizer: Any, steps: int) -> Any:
 class TrainConfig:
     seed: int = 13
     batch: int = 16
-    epochs: float = 0.5
+    steps: int = 60  # bi-encoder optimiser steps (batch queries each)
     lr: float = 2e-5
     scale: float = 50.0  # e5 was trained at temperature 0.01; 50 keeps its cosine range close
     query_len: int = 64
     passage_len: int = 128
     frozen_layers: int = 4
     ce_layers: int = 2
-    ce_epochs: float = 0.5
+    ce_steps: int = 60
+    heldout_eval_queries: int = 150  # held-out queries the bi-encoder is selected on
     ce_lr: float = 5e-5
     ce_len: int = 160
     ce_negatives: int = 3
@@ -302,10 +303,11 @@ def train_biencoder(
     _seed(cfg.seed)
     tok = AutoTokenizer.from_pretrained(str(base))
     model = AutoModel.from_pretrained(str(base))
-    before = dense_metrics(model, tok, corpus, corpus.heldout, cfg) if corpus.heldout else {}
+    heldout = corpus.heldout[: cfg.heldout_eval_queries]
+    before = dense_metrics(model, tok, corpus, heldout, cfg) if heldout else {}
     _freeze_embeddings(model, cfg.frozen_layers)
     params = [p for p in model.parameters() if p.requires_grad]
-    steps = max(1, math.ceil(len(corpus.train) / cfg.batch * cfg.epochs))
+    steps = cfg.steps
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.01)
     scheduler = _schedule(optimizer, steps)
     rng = random.Random(cfg.seed)
@@ -350,7 +352,7 @@ def train_biencoder(
                 np.mean(losses[-10:]),
                 time.monotonic() - started,
             )
-    after = dense_metrics(model, tok, corpus, corpus.heldout, cfg) if corpus.heldout else {}
+    after = dense_metrics(model, tok, corpus, heldout, cfg) if heldout else {}
     keep = not corpus.heldout or after["mrr"] > before["mrr"]
     if keep:
         if out.exists():
@@ -438,7 +440,7 @@ def train_cross_encoder(
     params = [p for p in model.parameters() if p.requires_grad]
     groups_per_query = 1 + cfg.ce_negatives
     per_batch = max(1, cfg.batch // groups_per_query * 2)
-    steps = max(1, math.ceil(len(corpus.train) / per_batch * cfg.ce_epochs))
+    steps = cfg.ce_steps
     optimizer = torch.optim.AdamW(params, lr=cfg.ce_lr, weight_decay=0.01)
     scheduler = _schedule(optimizer, steps)
     rng = random.Random(cfg.seed + 1)
@@ -576,6 +578,12 @@ def run(
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     engine = mining_engine(corpus, cache)
+    # only the queries the planned steps will see are mined (a seeded shuffle of the training set)
+    available = len(corpus.train)
+    order = list(range(available))
+    random.Random(cfg.seed).shuffle(order)
+    per_ce_batch = max(1, cfg.batch // (1 + cfg.ce_negatives) * 2)
+    corpus.train = [corpus.train[i] for i in order[: max(cfg.steps * cfg.batch, cfg.ce_steps * per_ce_batch)]]
     negatives = mine_negatives(engine, corpus, corpus.train, per_query=cfg.ce_negatives)
     heldout_cands = rankings(
         engine, [p.query for p in corpus.heldout[: cfg.ce_select_queries]], cfg.ce_candidates
@@ -595,6 +603,7 @@ def run(
         "base": str(base.relative_to(ROOT)) if base.is_relative_to(ROOT) else str(base),
         "data_sha256": corpus.hashes,
         "passages": len(corpus.passages),
+        "train_queries_available": available,
         "train_queries": len(corpus.train),
         "heldout_queries": len(corpus.heldout),
         "mining_seconds": mining_s,
@@ -617,8 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=ROOT.parent / "shared" / "data", help=f"folder holding {GUIDES}"
     )
     parser.add_argument("--out", type=Path, default=MODELS, help="where the models and the manifest go")
-    parser.add_argument("--epochs", type=float, default=TrainConfig.epochs)
-    parser.add_argument("--ce-epochs", type=float, default=TrainConfig.ce_epochs)
+    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    parser.add_argument("--ce-steps", type=int, default=TrainConfig.ce_steps)
     parser.add_argument("--ce-layers", type=int, default=TrainConfig.ce_layers)
     parser.add_argument(
         "--questions", type=Path, help='a bureau\'s logged questions, JSON lines {"q": ..., "id": entry id}'
@@ -631,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{FORBIDDEN} is the held-out test set: pass the folder of {GUIDES}", file=sys.stderr)
         return 2
     cfg = TrainConfig(
-        epochs=args.epochs, ce_epochs=args.ce_epochs, ce_layers=args.ce_layers, max_minutes=args.max_minutes
+        steps=args.steps, ce_steps=args.ce_steps, ce_layers=args.ce_layers, max_minutes=args.max_minutes
     )
     manifest = run(args.data, args.out, cfg, questions=args.questions)
     print(

@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--encoder", default=str(ROOT / "var" / "models" / "e5-small-adapted"))
     parser.add_argument("--reranker", default=str(ROOT / "var" / "models" / "e5-reranker"))
+    parser.add_argument("--runs", default="today,adapted", help="first stages to run: today, adapted or both")
     parser.add_argument("--rerank-k", type=int, default=get_settings().rerank_k)
     parser.add_argument(
         "--rerank-every",
@@ -118,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     entries, pairs = qa_entries(rows)
     reranker = load_reranker(args.reranker, args.rerank_k)
     base = get_settings()
-    encoders = {"today": "e5-small-q4"}
-    if (Path(args.encoder) / "config.json").exists():
+    encoders = {"today": "e5-small-q4"} if "today" in args.runs else {}
+    if "adapted" not in args.runs:
+        pass
+    elif (Path(args.encoder) / "config.json").exists():
         encoders["adapted"] = f"sentence-transformers:{args.encoder}"
     else:
         print(f"no adapted encoder at {args.encoder}: run make adapt", file=sys.stderr)

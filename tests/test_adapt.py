@@ -129,7 +129,7 @@ def test_training_never_reads_the_held_out_test(tmp_path: Path) -> None:
 
 def test_adapt_runs_on_a_tiny_fixture_deterministically(tmp_path: Path, tiny_base: Path) -> None:
     guides = _fixture_guides(tmp_path / "guides.jsonl")
-    cfg = adapt.TrainConfig(epochs=0.05, ce_epochs=0.05, ce_layers=1, frozen_layers=0, heldout_share=0.3)
+    cfg = adapt.TrainConfig(steps=3, ce_steps=3, ce_layers=1, frozen_layers=0, heldout_share=0.3)
     manifest = adapt.run(None, tmp_path / "models", cfg, fixture=guides, base=tiny_base)
     saved = json.loads((tmp_path / "models" / "adapt-manifest.json").read_text(encoding="utf-8"))
     assert saved["data_sha256"]["guides.jsonl"] and saved["data_sha256"]["knowledge/entries"]
