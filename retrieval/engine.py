@@ -20,6 +20,7 @@ from embeddings.index import VectorIndex
 from knowledge.models import Entry
 from retrieval.bm25 import Bm25Index
 from retrieval.pinyin import PinyinTermIndex, term_spans
+from retrieval.rerank import Reranker, rerank
 from retrieval.text import Lexicon, add_user_words, lexical_tokens
 
 Mode = Literal["bm25", "dense", "hybrid"]
@@ -46,6 +47,8 @@ class Candidate:
     dense: float = 0.0
     bm25: float = 0.0
     coverage: float = 0.0
+    rerank: float | None = None  # cross-encoder probability (RERANKER), None when not re-ranked
+    rerank_score: float | None = None
 
 
 @dataclass
@@ -119,13 +122,20 @@ class _Snapshot:
 
 
 class SearchEngine:
-    def __init__(self, encoder: CachedEncoder, lexicon: Lexicon, params: EngineParams | None = None) -> None:
+    def __init__(
+        self,
+        encoder: CachedEncoder,
+        lexicon: Lexicon,
+        params: EngineParams | None = None,
+        reranker: Reranker | None = None,
+    ) -> None:
         self.encoder, self.lexicon = encoder, lexicon
         self.params = params or EngineParams()
         add_user_words(lexicon.terms())
         # the lexicon's terms (canonical and variants) are always known; the entries' come and go
         self._lexicon_terms = PinyinTermIndex().with_changes(lexicon.terms())
         self._snap = _Snapshot({}, Bm25Index(), VectorIndex(encoder.dim), self._lexicon_terms)
+        self.reranker = reranker
         self._write = threading.Lock()
         self.knowledge_version = 0
         self._oos = VectorIndex(encoder.dim)
@@ -298,12 +308,23 @@ class SearchEngine:
                 Candidate(entry_id, entry.title, round(score, 4), round(cos, 4), round(bm, 3), round(cov, 3))
             )
         cands.sort(key=lambda c: (-c.score, -c.dense, c.id))  # saturated scores: closer vector first
-        cands = cands[:k]
         top = cands[0].score if cands else 0.0
+        first_dense = cands[0].dense if cands else 0.0
+        # -- re-rank hook (RERANKER): re-orders the hybrid top-k and adds its own abstention floor ---
+        reranked = self.reranker is not None and mode == "hybrid" and bool(cands) and bool(text)
+        if reranked:
+            cands = rerank(self.reranker, text, cands, snap.entries)  # type: ignore[arg-type]
+        # ----------------------------------------------------------------------------------------
+        cands = cands[:k]
         answerable = top >= p.answer_threshold
         if answerable and mode != "bm25" and dense and self._oos.vector_count:
             oos = self._oos.search(qvec, 1)
-            if oos and oos[0][1] > cands[0].dense + p.oos_margin:
+            if oos and oos[0][1] > first_dense + p.oos_margin:
                 answerable = False
-        ambiguous = answerable and len(cands) > 1 and top - cands[1].score < p.ambiguity_margin
+        if reranked and cands[0].rerank is not None:
+            answerable = answerable and cands[0].rerank >= self.reranker.min_probability  # type: ignore[union-attr]
+            gap = (cands[0].rerank_score or 0.0) - (cands[1].rerank_score or 0.0) if len(cands) > 1 else 1.0
+        else:
+            gap = top - cands[1].score if len(cands) > 1 else 1.0
+        ambiguous = answerable and len(cands) > 1 and gap < p.ambiguity_margin
         return SearchResult(text, answerable, ambiguous, cands, normalised)

@@ -17,6 +17,7 @@ from embeddings.encoders import load_encoder
 from embeddings.index import Manifest, VectorIndex
 from knowledge.store import EntryStore
 from retrieval.engine import EngineParams, SearchEngine
+from retrieval.rerank import load_reranker
 from retrieval.text import Lexicon
 
 log = logging.getLogger(__name__)
@@ -24,18 +25,25 @@ log = logging.getLogger(__name__)
 INDEX_RECIPE = "questions-as-queries-v4"  # v4: no title vector when it repeats the summary
 
 
-def engine_params(settings: Settings) -> EngineParams:
+def engine_params(settings: Settings, calibration: dict[str, float] | None = None) -> EngineParams:
+    """``calibration``: an adapted encoder's own dense floor/ceiling (its cosine range moved)."""
     defaults = EngineParams()
+    cal = calibration or {}
     return EngineParams(
         dense_weight=settings.dense_weight,
         answer_threshold=settings.answer_threshold or defaults.answer_threshold,
         ambiguity_margin=settings.ambiguity_margin or defaults.ambiguity_margin,
+        dense_floor=float(cal.get("dense_floor", defaults.dense_floor)),
+        dense_ceiling=float(cal.get("dense_ceiling", defaults.dense_ceiling)),
     )
 
 
 def make_engine(settings: Settings) -> SearchEngine:
-    encoder = CachedEncoder(load_encoder(settings.embedding_model), settings.data_dir / "embeddings.sqlite")
-    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
+    base = load_encoder(settings.embedding_model)
+    encoder = CachedEncoder(base, settings.data_dir / "embeddings.sqlite")
+    params = engine_params(settings, getattr(base, "calibration", None))
+    reranker = load_reranker(settings.reranker, settings.rerank_k)
+    engine = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), params, reranker)
     engine.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
     return engine
 

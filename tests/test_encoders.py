@@ -29,4 +29,11 @@ def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(EncoderError, match="unknown EMBEDDING_MODEL"):
         load_encoder("word2vec")
     with pytest.raises(EncoderError, match="cannot load"):
-        load_encoder("sentence-transformers:/no/such/model")
+        load_encoder("sentence-transformers:not a model id!")  # invalid hub id, no folder
+
+
+def test_a_missing_model_folder_falls_back_to_e5_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING"):
+        enc = load_encoder("sentence-transformers:var/models/no-such-folder")
+    assert enc.name == "e5-small-q4"
+    assert "no model folder" in caplog.text
