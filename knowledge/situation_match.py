@@ -222,7 +222,7 @@ QUESTION_WORDS = frozenset(
 @lru_cache(maxsize=1024)
 def _key_terms(question: str) -> tuple[str, ...]:
     """The question's content words of two or more characters (jieba), 是否 and the like left out."""
-    words = jieba.lcut(re.sub(r"[（(][^）)]*[）)]|[？?，,、]", " ", question))
+    words = jieba.lcut(re.sub(r"[（）()？?，,、]", " ", question))  # the note in brackets counts too
     terms = [w for w in words if len(w) >= 2 and w not in QUESTION_WORDS]
     # a place named with its level (岳阳市, 湖南省) is also named without it
     terms += [w[:-1] for w in terms if len(w) >= 3 and w[-1] in "市省县区"]
@@ -340,8 +340,11 @@ def match_option(situation: Situation, text: str, strong: bool = False) -> str |
         return said
     question = is_question(text)
     clauses = [normalise(c) for c in PUNCT.split(unicodedata.normalize("NFKC", text)) if c.strip()]
-    if yes_no and len(clauses) > 1 and (found := _yes_no_exact(clauses[0])):
-        return found  # 不是，我自己去办
+    first = _yes_no_exact(clauses[0]) if len(clauses) > 1 else None
+    if first and yes_no:
+        return first  # 不是，我自己去办
+    if first and (found := _binary(situation, first)):
+        return found  # 户籍是否在岳阳市？ 不是 我是湖北的
     b = bare(text)
     if yes_no and not question and len(t) <= 12 and (found := _concept(b, situation)):
         return found
