@@ -1,7 +1,8 @@
 """The bureau's own published contacts: never masked as if a citizen had typed them.
 
-The hotline plus every phone number and e-mail address in the published entries the engine serves,
-recomputed when the knowledge version moves on.
+The hotline, the numbers of the bureau profile (``knowledge/bureau.yml``: every site's phone) and every
+phone number and e-mail address in the published entries the engine serves, recomputed when the
+knowledge version moves on.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import threading
 
 from core.pii import contacts_in
+from knowledge.bureau import current_profile
 from retrieval.live import LiveSearch
 
 
@@ -29,6 +31,6 @@ class BureauContacts:
                 # (not model_dump_json: it escapes Chinese as \\uXXXX, and a number right after an
                 # escape would look glued to letters)
                 texts = [json.dumps(e.model_dump(mode="json"), ensure_ascii=False) for e in entries.values()]
-                self._contacts = contacts_in(texts) | {self.hotline}
+                self._contacts = contacts_in(texts) | current_profile().known_numbers() | {self.hotline}
                 self._version = version
             return self._contacts
