@@ -45,9 +45,15 @@ def test_greeting(system: System) -> None:
 
 
 def test_newborn_question_reaches_the_newborn_entry(system: System) -> None:
-    reply = _chat(system, f"t-{uuid.uuid4().hex[:8]}", "宝宝刚出生要办什么手续")
-    cards = _cards(reply)
+    sender = f"t-{uuid.uuid4().hex[:8]}"
+    reply = _chat(system, sender, "宝宝刚出生要办什么手续")
+    # a "what do I need" question: the situation questions first, typed answers, one checklist at the end
+    assert not _cards(reply)
+    assert any("登记结婚" in (m.get("text") or "") and m.get("buttons") for m in reply["messages"])
+    assert not _cards(_chat(system, sender, "结婚了"))
+    cards = _cards(_chat(system, sender, "户口在岳阳"))
     assert cards and cards[0]["entry_id"] == "newborn-birth"
+    assert cards[0]["sections"][0]["key"] == "materials"
     assert (
         cards[0]["source"].startswith("岳阳市行政审批服务局") and cards[0]["notice"] == "以窗口最新告知为准"
     )
