@@ -187,7 +187,11 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
         if cards:
             break
     assert cards and cards[0]["entry_id"] == service, (first, second, third)
-    assert _chat(cluster.web[1], waiting, "还在吗")["handoff"] is True  # replica 1 sees replica 0's ticket
+    # replica 1 sees replica 0's ticket: the bot stays quiet while the citizen waits for an agent
+    r = httpx.post(
+        f"{cluster.web[1]}/api/chat", json={"sender_id": waiting, "message": "还在吗"}, timeout=300
+    )
+    assert r.status_code == 200 and r.json()["handoff"] is True, r.text
 
     sessions = session_factory(cluster.database_url)
     with sessions() as s:
