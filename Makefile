@@ -24,7 +24,7 @@ train: setup
 REPLICAS ?= 2
 CLUSTER_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/banshi
 CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
-run-cluster: setup  ## REPLICAS replicas behind nginx, sharing PostgreSQL and Redis
+run-cluster: setup  ## REPLICAS replicas behind HAProxy, sharing PostgreSQL and Redis
 	@scripts/system-deps.sh
 	@DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
 		$(PY) -m ops.run --replicas $(REPLICAS)
