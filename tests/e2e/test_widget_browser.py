@@ -455,7 +455,7 @@ def test_guide_page_is_complete_with_qr(page: Page) -> None:
     headings = page.locator("section h2").all_inner_texts()
     for part in ("申请材料", "办理流程", "办理时限", "收费标准", "办理地点", "咨询电话"):
         assert part in headings, f"{part} missing from the guide: {headings}"
-    expect(page.locator(".source")).to_contain_text("审核日期")
+    expect(page.locator(".source")).to_contain_text("示例数据，待核实")  # a sample entry nobody approved
     qr = page.locator("figure img")
     expect(qr).to_be_visible()
     page.wait_for_function("() => document.querySelector('figure img').complete")
