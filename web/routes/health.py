@@ -53,10 +53,15 @@ async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONRe
     components["index"] = _index(live)
     degraded = [name for name, c in components.items() if not c["ok"]]
     ok = not degraded
-    return JSONResponse(
-        {"ok": ok, "status": "ok" if ok else "degraded", "degraded": degraded, "components": components},
-        status_code=200 if ok else 503,
-    )
+    body: dict[str, object] = {
+        "ok": ok,
+        "status": "ok" if ok else "degraded",
+        "degraded": degraded,
+        "components": components,
+    }
+    if not ok:  # the API's error shape: 503 says what is down, for people
+        body["detail"] = "down: " + ", ".join(degraded)
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 @router.get("/healthz/ready")
