@@ -24,7 +24,7 @@ from knowledge.workflow import Actor, Workflow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch, engine_params
 from retrieval.text import Lexicon
-from tests.staff import StubRasa
+from tests.staff import StubRasa, start_conversation
 from web.app import create_app
 
 
@@ -108,15 +108,16 @@ def _card(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_chat_answers_where_for_the_widgets_site(site_client: TestClient) -> None:
+    sender = start_conversation(site_client)  # as the widget does: a conversation bound to this client
     reply = site_client.post(
-        "/api/chat", json={"sender_id": "site-1", "message": "企业开办在哪里办", "site": "pingjiang"}
+        "/api/chat", json={"sender_id": sender, "message": "企业开办在哪里办", "site": "pingjiang"}
     ).json()
     c = _card(reply)
     assert c["site"] == "pingjiang" and "ask_site" not in c
     location = next(s for s in c["sections"] if s["key"] == "location")
     assert location["site"] == "pingjiang" and "地点：平江县分站点" in location["lines"]
     # stored as shown: the history replays the site's answer
-    history = site_client.get("/api/chat/site-1/messages").json()["messages"]
+    history = site_client.get(f"/api/chat/{sender}/messages").json()["messages"]
     assert any(m.get("type") == "card" and m.get("site") == "pingjiang" for m in history)
 
 

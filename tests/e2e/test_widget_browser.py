@@ -513,8 +513,8 @@ def test_network_drop_is_explained_and_retried_without_duplicates(page: Page, sy
     expect(page.locator(".banshi-msg.banshi-bot:not(.banshi-greeting)").first).to_be_visible()
     # the stream reconnects and echoes the message: still one copy, now bound to its stored id
     expect(page.locator(".banshi-msg.banshi-user[data-id]")).to_have_count(1, timeout=15_000)
-    with system.client() as c:
-        stored = c.get(f"/api/chat/{sender_of(page)}/messages").json()["messages"]
+    # read with the browser's binding cookie (the conversation is bound to it)
+    stored = page.request.get(f"/api/chat/{sender_of(page)}/messages?after=0").json()["messages"]
     assert [m["text"] for m in stored if m["role"] == "user"] == ["身份证丢了怎么补办"]
 
 
