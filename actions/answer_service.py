@@ -12,18 +12,26 @@ from actions.abstain import abstain
 from actions.handoff import hand_off
 from knowledge.checklist import open_situations
 from knowledge.models import Entry
+from knowledge.situation_match import is_question
 
 
 def present(
-    dispatcher: CollectingDispatcher, e: Entry, parts: list[str] | None, answers: dict[str, str]
+    dispatcher: CollectingDispatcher,
+    e: Entry,
+    parts: list[str] | None,
+    answers: dict[str, str],
+    overview_first: bool = False,
 ) -> bool:
     """Answer ``parts`` of ``e``; True when the materials depend on situation questions still to ask.
 
     A "what do I need" question is answered by asking the situation questions first (a short intro,
-    no long card): one tailored checklist follows the answers.
+    no long card): one tailored checklist follows the answers. A guide asked for by its name alone
+    (the 办事攻略 catalogue, a typed title) first shows the guide without its materials.
     """
     wants_materials = parts is None or "materials" in parts
     if wants_materials and open_situations(e, answers):
+        if overview_first and parts is None:
+            grounding.send_card(dispatcher, e, grounding.OVERVIEW, answers)
         n = len(open_situations(e, answers))
         dispatcher.utter_message(
             text=f"「{e.title}」要准备的材料因情况而不同。我先问您{n}个问题，就能列出您需要的全部材料"
@@ -41,7 +49,9 @@ def answer(
     answers: dict[str, str] = {}
     if tracker.get_slot("current_service") == e.id:
         answers = tracker.get_slot("situations") or {}
-    needs = present(dispatcher, e, parts, answers)
+    text = grounding.user_text(tracker)
+    named_only = bool(text) and not is_question(text) and grounding.names_entry(text, e.id)
+    needs = present(dispatcher, e, parts, answers, overview_first=named_only)
     return [
         SlotSet("current_service", e.id),
         SlotSet("requested_part", ",".join(parts) if parts else None),

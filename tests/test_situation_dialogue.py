@@ -152,3 +152,12 @@ def test_an_out_of_scope_guess_the_engine_can_answer_is_answered(live: LiveSearc
     assert slot(events, "current_service") == "housing-fund-withdrawal"
     _, messages = run(ActionAbstain(), tracker("今天天气怎么样", "out_of_scope"))
     assert not cards(messages) and "不敢乱说" in messages[0]["text"]
+
+
+def test_a_guide_asked_for_by_name_shows_the_guide_then_the_questions(live: LiveSearch) -> None:
+    events, messages = run(ActionAnswerService(), tracker("企业开办一件事", "ask_service"))
+    (card,) = cards(messages)
+    assert card["entry_id"] == "enterprise-opening" and "materials" not in card["parts"]
+    assert slot(events, "needs_situation") is True  # the questions follow for the materials
+    _, messages = run(ActionAnswerService(), tracker("开公司要准备什么", "ask_materials"))
+    assert not cards(messages)  # a "what do I need" question: the questions first
