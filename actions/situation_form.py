@@ -37,12 +37,8 @@ from actions.handoff import REASON_BY_INTENT, hand_off
 from actions.next_candidates import offer_other_candidates
 from knowledge.checklist import UNSURE, open_situations
 from knowledge.models import Entry, Situation
-from knowledge.situation_match import bare, is_question, match_option, option_label
+from knowledge.situation_match import bare, is_cancel, is_question, match_option, option_label
 
-CANCEL = re.compile(
-    r"(?:那|那就|好吧|哦|嗯|我)*(?:算了|不办了|取消|不用了|先这样|不问了|不想办了|不弄了|不想问了|以后再说|下次再说|"
-    r"改天再说|没事了|不要了|不需要了|结束|退出|不答了|不想回答了?|再考虑考虑|不想弄了)+(?:吧|啦|了|谢谢|谢了|哈|啊)*"
-)
 NOT_THIS = re.compile(r"^不是这个|不是我要(问|办|找)|问的不是|搞错了|弄错了|不是问这个|答非所问")
 MISSES_BEFORE_FULL_LIST = 2
 SMALLTALK = {
@@ -131,7 +127,7 @@ class ValidateSituationForm(FormValidationAction):
 
         if wants_person(text, intent, confidence):
             return {"situation_answer": "handoff", "situation_exit": "handoff"}
-        if CANCEL.fullmatch(bare(text)):
+        if is_cancel(text):
             return _cancel(dispatcher, "cancel")
         if NOT_THIS.search(bare(text)) or (intent == "not_this" and confidence >= 0.9):
             offer_other_candidates(dispatcher, tracker)
