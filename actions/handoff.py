@@ -35,7 +35,8 @@ REASON_TEXT = {
 
 
 def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
-    """The conversation so far (masked), oldest first."""
+    """The conversation so far, oldest first: what the citizen typed masked; the assistant's lines, the
+    bureau's own published text (hotlines, office numbers), as they were shown."""
     out = []
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
@@ -43,7 +44,7 @@ def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
         elif event.get("event") == "bot":
             text = event.get("text") or ((event.get("data") or {}).get("custom") or {}).get("title")
             if text:
-                out.append({"role": "bot", "text": mask_pii(str(text))})
+                out.append({"role": "bot", "text": str(text)})
     return out[-limit:]
 
 

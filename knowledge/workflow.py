@@ -410,14 +410,22 @@ class Workflow:
         return self.create(raw, actor)
 
     def import_entries(
-        self, items: Iterable[tuple[Entry, str]], actor: Actor, publish: bool = False
+        self, items: Iterable[tuple[Entry, str]], actor: Actor, submit: bool = False
     ) -> dict[str, list[str]]:
-        """Set already validated entries as working copies (or publish them), all or nothing.
+        """Set already validated entries as drafts (``submit``: as changes awaiting review), all or
+        nothing. Nothing is published by an import: as every change, an imported one is approved and
+        published by someone other than the person who submitted it.
 
         ``items`` pairs each entry with where it came from (for error messages). An entry that has
         a pending change of someone's is not overwritten: the whole import fails instead.
         """
-        result: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "published": []}
+        result: dict[str, list[str]] = {
+            "created": [],
+            "updated": [],
+            "unchanged": [],
+            "published": [],
+            "submitted": [],
+        }
         problems: list[Problem] = []
         with writing(self.sessions) as s:
             for entry, source in items:
@@ -443,14 +451,14 @@ class Workflow:
                     result["unchanged"].append(entry.id)
                     continue
                 result["created" if state is None else "updated"].append(entry.id)
-                if publish:
-                    version = self._publish_content(s, entry.id, _reviewed_today(data), live, actor)
-                    self._bump_lock(s, entry.id, draft, actor)
-                    self._audit(s, actor, "import", entry.id, version, "导入并发布")
-                    result["published"].append(entry.id)
+                base = state.live_version if state else None
+                draft_data = {**data, "status": DRAFT, "version": base or 1}
+                if submit:  # four-eyes holds for imports too: someone else approves and publishes
+                    self._set_working(s, entry.id, draft, draft_data, REVIEW, actor, base=base)
+                    s.get_one(EntryDraftRow, entry.id).submitted_by = actor.username
+                    self._audit(s, actor, "import", entry.id, comment="导入并提交审核")
+                    result["submitted"].append(entry.id)
                 else:
-                    base = state.live_version if state else None
-                    draft_data = {**data, "status": DRAFT, "version": base or 1}
                     self._set_working(s, entry.id, draft, draft_data, DRAFT, actor, base=base)
                     self._audit(s, actor, "import", entry.id, comment="导入为草稿")
             if problems:

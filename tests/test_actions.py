@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.abstain import ActionAbstain
 from actions.answer_service import ActionAnswerService
-from actions.handoff import ActionHandoff
+from actions.handoff import ActionHandoff, transcript
 from actions.next_candidates import ActionNextCandidates
 from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
 from core.accounts import AccountStore
@@ -147,6 +147,19 @@ def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Setti
     assert ticket.reason == "complaint" and ticket.current_service == "passport"
     assert ticket.candidates == [{"id": "passport"}]
     assert "13812345678" not in str(ticket.transcript) and "138****5678" in str(ticket.transcript)
+
+
+def test_handoff_transcript_masks_the_citizen_not_the_bureaus_numbers() -> None:
+    t = tracker("我的电话是０７３０－８８８８６６６", "inform")
+    t.events[:0] = [
+        {"event": "user", "text": "邮箱 zhang.san@example.com 身份证430602199001011234"},
+        {"event": "bot", "text": "请拨打0730-8888666或12345咨询。"},
+    ]
+    lines = transcript(t)
+    assert lines[1] == {"role": "bot", "text": "请拨打0730-8888666或12345咨询。"}  # shown as published
+    typed = " ".join(line["text"] for line in lines if line["role"] == "user")
+    assert "zhang.san@example.com" not in typed and "430602199001011234" not in typed
+    assert "8888666" not in typed and "８８８８６６６" not in typed
 
 
 def test_handoff_waits_for_an_agent_whose_console_is_open(live: LiveSearch, settings: Settings) -> None:

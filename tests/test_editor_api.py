@@ -31,6 +31,7 @@ from core.db import (
 )
 from core.settings import Settings
 from embeddings.cache import CachedEncoder
+from knowledge.errors import EntryNotFound
 from knowledge.models import Entry
 from knowledge.store import EntryStore
 from retrieval.engine import SearchEngine
@@ -532,7 +533,14 @@ def test_yaml_and_jsonl_import(
     assert r.status_code == 422 and r.json()["problems"][0]["source"] == "e.jsonl:2"
 
     lines = json.dumps(new, ensure_ascii=False) + "\n"
-    assert ok(_upload(admin, "e.jsonl", lines.encode(), publish="true"))["published"] == ["dog-license"]
+    result = ok(_upload(admin, "e.jsonl", lines.encode(), publish="true"))  # the old admin form
+    assert result["submitted"] == ["dog-license"] and result["published"] == []
+    with pytest.raises(EntryNotFound):  # nothing live yet
+        EntryStore(seeded.state.workflow.sessions).get("dog-license")
+    assert ok(admin.get("/api/entries/dog-license"))["status"] == "review"
+    # four-eyes holds for imports: the importer cannot approve their own import; another reviewer can
+    assert admin.post("/api/entries/dog-license/approve").status_code == 403
+    ok(_as(seeded, "reviewer1").post("/api/entries/dog-license/approve"))
     assert EntryStore(seeded.state.workflow.sessions).get("dog-license").status.value == "published"
 
     change_material(editor, ENTRY, "待审核的修改")

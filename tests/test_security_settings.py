@@ -242,6 +242,30 @@ def test_redis_limits_are_shared_between_limiters(redis_url: str) -> None:
     assert b.check("k") == 0.0
 
 
+def test_stream_cap_per_client_is_shared_between_replicas(redis_url: str) -> None:
+    import redis
+    from fastapi import HTTPException
+
+    from web.limits import SharedStreamGate
+
+    client = f"203.0.113.{time.time_ns() % 250}-{time.time_ns()}"
+    one, two = SharedStreamGate(2, 100, redis_url), SharedStreamGate(2, 100, redis_url)  # two replicas
+    first, second = one.acquire(client), two.acquire(client)
+    with pytest.raises(HTTPException) as refused:
+        one.acquire(client)  # the third stream, on either replica
+    assert refused.value.status_code == 429 and two.open_streams(client) == 2
+    one.release(client, first)
+    third = two.acquire(client)
+    # a replica killed while holding a stream: its lease expires instead of blocking the citizen
+    r = redis.Redis.from_url(redis_url)
+    r.zadd(one.prefix + client, {second: time.time() - 1})
+    assert two.open_streams(client) == 1
+    fourth = one.acquire(client)
+    two.release(client, third)
+    one.release(client, fourth)
+    assert one.open_streams(client) == 0
+
+
 def test_database_limits_are_shared_between_limiters(settings: Settings) -> None:
     migrate(settings.database_url)
     sessions = session_factory(settings.database_url)

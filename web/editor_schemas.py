@@ -162,7 +162,8 @@ class ImportPublic(BaseModel):
     created: list[str]
     updated: list[str]
     unchanged: list[str]
-    published: list[str]
+    published: list[str] = Field(description="always empty: an import never publishes (kept for clients)")
+    submitted: list[str] = Field(default=[], description="entries submitted for review (submit=true)")
     count: int = Field(description="entries created or updated")
 
 

@@ -272,7 +272,7 @@ async def stream(
     cursor = int(last_event) if last_event.isdigit() and int(last_event) <= DB_INT_MAX else after
     client = client_address(request)
     gate = request.app.state.limits.streams
-    gate.acquire(client)
+    lease = gate.acquire(client)
 
     async def events() -> AsyncIterator[str]:
         nonlocal cursor
@@ -286,6 +286,6 @@ async def stream(
                 yield ": keep-alive\n\n"
                 await asyncio.sleep(POLL_SECONDS)
         finally:
-            gate.release(client)
+            gate.release(client, lease)
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -2,7 +2,9 @@
 
 ``POST /api/entries/import`` validates every entry of the uploaded file first; with any problem it
 answers 422 with every problem (``sheet 材料 row 12 copies: 应为整数``) and imports nothing. Imported
-entries become drafts for review; an admin may publish them at once (``publish=true``).
+entries become drafts; with ``submit=true`` they are submitted for review at once. Nothing is published
+by an import: a reviewer other than the importer approves each entry (four-eyes). ``publish=true``, the
+old admin-only form, is kept as an alias of ``submit=true``.
 """
 
 from __future__ import annotations
@@ -37,10 +39,17 @@ def import_entries(
     workflow: WorkflowDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description=".yml/.yaml (one or more entries), .jsonl or .xlsx")],
-    publish: Annotated[bool, Form(description="admin only: publish the imported entries at once")] = False,
+    submit: Annotated[bool, Form(description="submit the imported entries for review at once")] = False,
+    publish: Annotated[
+        bool,
+        Form(
+            description="deprecated alias of submit (admin only): imported entries are submitted for "
+            "review; a reviewer other than the importer publishes them"
+        ),
+    ] = False,
 ) -> ImportPublic:
     if publish and user.role != "admin":
-        raise HTTPException(403, "只有管理员可以导入并直接发布；编辑导入的条目会成为草稿，等待审核。")
+        raise HTTPException(403, "只有管理员可以使用 publish；编辑导入的条目会成为草稿，等待审核。")
     limit = settings.max_import_bytes  # the body limit refused bigger requests before parsing
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -48,7 +57,7 @@ def import_entries(
     existing = {s.id: s.content for s in workflow.all()}
     items, problems = read_upload(file.filename or "upload", data, existing)
     entries = validate_items(items, set(existing), problems)
-    result = workflow.import_entries(entries, actor(user), publish=publish)
+    result = workflow.import_entries(entries, actor(user), submit=submit or publish)
     return ImportPublic(**result, count=len(result["created"]) + len(result["updated"]))
 
 

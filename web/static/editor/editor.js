@@ -158,7 +158,7 @@
     $('whoami-name').textContent = session.user.username + '（' + (ROLE_TITLES[session.user.role] || session.user.role) + '）';
     $('new-entry').hidden = !has(EDIT_ROLES);
     $('import-box').hidden = !has(EDIT_ROLES);
-    $('import-publish-label').hidden = !has(['admin']);
+    $('import-publish-label').hidden = false;
     if (session.user.role === 'agent') show('坐席账号可以查看知识库，但不能修改。');
     switchView('entries');
   }
@@ -1200,7 +1200,7 @@
     if (!file) { result.textContent = '请选择文件。'; return; }
     const data = new FormData();
     data.append('file', file);
-    if ($('import-publish').checked) data.append('publish', 'true');
+    if ($('import-publish').checked) data.append('submit', 'true');
     $('import-submit').disabled = true;
     result.textContent = '正在校验…';
     api('POST', '/api/entries/import', data).then(function (res) {
