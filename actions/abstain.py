@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -51,18 +51,17 @@ class ActionAbstain(Action):
     ) -> list[EventType]:
         """The NLU's out-of-scope guess is checked against the guides first: a question the engine can
         answer confidently (公基金怎么提取, a pinyin typo) is answered; the rest gets the honest no."""
+        from actions.answer_service import answer  # the service answer uses abstain() in turn
+
         text = grounding.user_text(tracker)
         result = grounding.search(text) if text else None
         if result is not None and result.answerable and not result.ambiguous and result.candidates:
             e = grounding.entry(result.candidates[0].id)
-            if e is not None:  # no situation questions here: the full guide, conditional items labelled
-                parts = grounding.requested_parts(tracker)
-                grounding.send_card(dispatcher, e, parts or grounding.MATERIALS_FIRST, {})
-                return [
-                    SlotSet("candidates", grounding.candidates_slot(result)),
-                    SlotSet("current_service", e.id),
-                    SlotSet("requested_part", ",".join(parts) if parts else None),
-                    SlotSet("misses", 0.0),
-                    SlotSet("needs_situation", False),
-                ]
+            if e is not None:  # answered as any service question: its situation questions first
+                part = grounding.cue_part(grounding.focus_question(text))
+                events = answer(dispatcher, tracker, e, [part] if part else None)
+                events.append(SlotSet("candidates", grounding.candidates_slot(result)))
+                if any(ev.get("name") == "needs_situation" and ev.get("value") for ev in events):
+                    events.append(FollowupAction("situation_form"))  # the form asks from here on
+                return events
         return abstain(dispatcher, tracker, result)

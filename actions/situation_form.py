@@ -135,8 +135,11 @@ class ValidateSituationForm(FormValidationAction):
         value = interpret(situation, text, option)
         if value is not None:
             return _accept(dispatcher, e, answers, situation, value, typed=option is None)
-        chosen = next(tracker.get_latest_entity_values("entry_id"), None)
-        if chosen and grounding.entry(chosen) is not None:  # a service button clicked mid-way
+        # a service button clicked mid-way (a typed 公积金没交过 may carry an entry_id entity: an answer)
+        chosen = (
+            None if grounding.user_text(tracker) else next(tracker.get_latest_entity_values("entry_id"), None)
+        )
+        if chosen and grounding.entry(chosen) is not None:
             return _switch(dispatcher, tracker, grounding.entry(chosen), None)  # type: ignore[arg-type]
 
         asks = is_question(text)

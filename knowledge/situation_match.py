@@ -33,7 +33,7 @@ PUNCT = re.compile(r"[\s,，.。!！?？、;；:：~～…\"'“”‘’()（�
 LEADING = re.compile(r"^(?:嗯+|呃+|额+|哦+|噢+|啊+|唔+|那个|这个|就是|我说|回答|答)+")
 TRAILING = re.compile(r"(?:的|啊|呀|吧|哦|噢|呢|啦|哈|嘛|哟|了|的呀|的啊|的吧)+$")
 QUESTION = re.compile(
-    r"[?？]|吗|么$|呢$|多久|多长|几天|几个|几点|几号|多少|哪|什么|啥|怎么|咋|如何|为什么|"
+    r"[?？]|吗|么$|呢$|多久|多长|几天|(?<![招请雇聘])几个|几点|几号|多少|哪|什么|啥|怎么|咋|如何|为什么|"
     r"能不能|可不可以|可以吗|行不行|是不是|有没有|要不要|需不需要|会不会"
 )
 UNSURE_WORDS = (
@@ -305,13 +305,24 @@ def _overlap(text: str, situation: Situation) -> str | None:
         return None  # one character in common is chance (转人工 / 职工养老保险)
     if best[1] >= 1.0 and best[1] >= second[1] + 0.5:
         return best[0]
+    if best[1] >= 1.0 and best[1] == second[1]:
+        # a tie between a plain option and a qualified one (拉货的: 普通货物运输 / 危险货物运输): the
+        # citizen who says no more means the ordinary case, as a person at the window would take it
+        tied = [v for v, sc in ranked if sc == best[1]]
+        plain = [v for v in tied if any(m in labels[v] for m in PLAIN_MARKERS)]
+        if len(plain) == 1:
+            return plain[0]
     return None
+
+
+PLAIN_MARKERS = ("普通", "一般")
 
 
 CANCEL = re.compile(
     r"(?:那|那就|好吧|哦|嗯|我)*(?:算了|不办了|取消|不用了|先这样|不问了|不想办了|不弄了|不想问了|以后再说|下次再说|"
     r"改天再说|没事了|不要了|不需要了|结束|退出|不答了|不想回答了?|再考虑考虑|不想弄了)+(?:吧|啦|了|谢谢|谢了|哈|啊)*"
 )
+BY_THE_WAY = re.compile(r"^(?:哦|噢|喔|啊|诶|欸)?[，, ]*(?:对了|还有)[啊呀吧]?[，,。.!！ ]*")
 NOT_AN_ANSWER = re.compile(r"人工|客服|投诉|举报|服务太差|态度|机器人|你好|您好|谢谢|天气")
 
 
@@ -321,6 +332,7 @@ def is_cancel(text: str) -> bool:
 
 def match_option(situation: Situation, text: str, strong: bool = False) -> str | None:
     """The option value a typed reply chooses, ``UNSURE``, or None when it answers nothing."""
+    text = BY_THE_WAY.sub("", text.strip())  # 对了，… opens a new thought; it is not 对 (yes)
     t = normalise(text)
     if not t or is_cancel(text) or NOT_AN_ANSWER.search(t):
         return None

@@ -21,9 +21,29 @@ from knowledge.models import Entry
 from retrieval.bm25 import Bm25Index
 from retrieval.pinyin import PinyinTermIndex, term_spans
 from retrieval.rerank import Reranker, rerank
-from retrieval.text import Lexicon, add_user_words, lexical_tokens
+from retrieval.text import Lexicon, add_user_words, lexical_tokens, name_words
 
 Mode = Literal["bm25", "dense", "hybrid"]
+NAMED = 0.6  # a question names a service when it holds its title or an alias, or most of their words
+NAMED_LEAD = 0.3  # ... clearly more than any other close candidate's
+NAME_WORDS_IGNORED = frozenset(
+    {"一件事", "办理", "申请", "申领", "登记", "服务", "事项", "个人", "企业", "办事", "相关", "手续", "证明"}
+)
+
+
+def name_strength(entry: Entry, normalised_query: str, lexicon: Lexicon) -> float:
+    """How fully a (normalised) question names the entry: 1.0 when its short title (without the part in
+    brackets) or one of its aliases appears in it whole, else the largest share of the words of a
+    multi-word name that appear in it."""
+    best = 0.0
+    for name in [re.sub(r"[（(].*?[）)]", "", entry.title), *entry.aliases]:
+        norm = lexicon.normalise(name)
+        if len(norm) >= 2 and norm in normalised_query:
+            return 1.0
+        words = [w for w in name_words(norm) if len(w) >= 2 and w not in NAME_WORDS_IGNORED]
+        if len(words) >= 2:
+            best = max(best, sum(w in normalised_query for w in words) / len(words))
+    return best
 
 
 @dataclass(frozen=True)
@@ -327,4 +347,24 @@ class SearchEngine:
         else:
             gap = top - cands[1].score if len(cands) > 1 else 1.0
         ambiguous = answerable and len(cands) > 1 and gap < p.ambiguity_margin
+        if ambiguous and not reranked:
+            named = self._named_among_close(cands, normalised, snap)
+            if named is not None:  # the question names one of the close services: no need to ask
+                cands = [cands[named], *cands[:named], *cands[named + 1 :]]
+                ambiguous = False
         return SearchResult(text, answerable, ambiguous, cands, normalised)
+
+    def _named_among_close(self, cands: list[Candidate], normalised: str, snap: _Snapshot) -> int | None:
+        """Which of the candidates close to the top one the question names, when exactly one is named
+        clearly more than the others (公积金提取要带什么: 住房公积金提取, not 退休一件事 whose guide covers
+        a withdrawal too). None when no name decides."""
+        close = [
+            i for i, c in enumerate(cands[:3]) if c.score >= cands[0].score - self.params.ambiguity_margin
+        ]
+        strength = [name_strength(snap.entries[cands[i].id], normalised, self.lexicon) for i in close]
+        order = sorted(range(len(close)), key=lambda j: -strength[j])
+        best = order[0]
+        runner_up = strength[order[1]] if len(order) > 1 else 0.0
+        if strength[best] >= NAMED and strength[best] - runner_up >= NAMED_LEAD:
+            return close[best]
+        return None

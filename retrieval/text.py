@@ -265,6 +265,19 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def name_words(text: str) -> list[str]:
+    """The words of a name, cut once (jieba's precise mode, no overlapping sub-words), that could name
+    a service: no stopwords, aspect words or function characters."""
+    out = []
+    for tok in jieba.lcut(text.lower()):
+        tok = tok.strip()
+        if not tok or _PUNCT.fullmatch(tok) or tok in STOPWORDS or tok in ASPECT_WORDS:
+            continue
+        if not set(tok) <= FUNCTION_CHARS:
+            out.append(tok)
+    return out
+
+
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from embeddings.index import Manifest, VectorIndex
 from knowledge.models import Entry
-from retrieval.engine import Mode, SearchEngine
+from retrieval.engine import NAMED, Mode, SearchEngine, name_strength
 
 
 def test_finds_the_newborn_bundle(engine: SearchEngine) -> None:
@@ -69,6 +69,31 @@ def test_unrelated_questions_are_not_pinyin_matched_into_an_answer(engine: Searc
     result = engine.search(query)
     assert result.normalised == query
     assert not result.answerable
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("居住证要准备哪些材料", "residence-permit"),  # 入学一件事 scores higher by meaning
+        ("社保卡怎么申请 要啥材料", "social-security-card"),  # 新生儿出生一件事 scores higher
+        ("公积金提取要带什么", "housing-fund-withdrawal"),  # 退休一件事 covers a withdrawal too
+        ("公积金待款怎么申请", "housing-fund-loan"),  # named after the pinyin correction
+    ],
+)
+def test_a_question_that_names_one_of_close_services_is_not_ambiguous(
+    engine: SearchEngine, query: str, entry_id: str
+) -> None:
+    result = engine.search(query)
+    assert result.answerable and not result.ambiguous
+    assert result.candidates[0].id == entry_id
+
+
+def test_close_services_that_no_name_decides_stay_ambiguous(engine: SearchEngine) -> None:
+    entries = engine.entries
+    # both titles hold 公积金: naming it alone decides nothing
+    assert name_strength(entries["housing-fund-withdrawal"], "公积金", engine.lexicon) < NAMED
+    assert name_strength(entries["housing-fund-loan"], "公积金怎么办", engine.lexicon) < NAMED
+    assert name_strength(entries["housing-fund-loan"], "公积金贷款怎么申请", engine.lexicon) == 1.0
 
 
 def test_out_of_scope_is_not_answerable(engine: SearchEngine) -> None:

@@ -147,9 +147,15 @@ def test_words_that_ask_for_a_person_hand_off_whatever_the_intent(live: LiveSear
 
 def test_an_out_of_scope_guess_the_engine_can_answer_is_answered(live: LiveSearch) -> None:
     events, messages = run(ActionAbstain(), tracker("公基金怎么提取", "out_of_scope"))
-    (card,) = cards(messages)
-    assert card["entry_id"] == "housing-fund-withdrawal"
     assert slot(events, "current_service") == "housing-fund-withdrawal"
+    # answered as any service question: the situation questions first (the form follows)
+    assert not cards(messages) and "住房公积金提取" in messages[0]["text"]
+    assert slot(events, "needs_situation") is True
+    assert any(e.get("event") == "followup" and e.get("name") == "situation_form" for e in events)
+    events, messages = run(ActionAbstain(), tracker("公基金提取要多久", "out_of_scope"))
+    (card,) = cards(messages)  # an aspect question: that part of the guide, no questions
+    assert card["entry_id"] == "housing-fund-withdrawal" and card["parts"] == ["time_limit"]
+    assert not any(e.get("event") == "followup" for e in events)
     _, messages = run(ActionAbstain(), tracker("今天天气怎么样", "out_of_scope"))
     assert not cards(messages) and "不敢乱说" in messages[0]["text"]
 

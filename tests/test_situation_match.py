@@ -97,3 +97,27 @@ def test_ordinals_follow_the_button_order() -> None:
         "c",
         "c",
     ]
+
+
+def test_by_the_way_opens_a_new_thought_not_a_yes() -> None:
+    yes_no = Situation(id="x", question="申领人是否未满16周岁？", options=[
+        {"value": "yes", "label": "是"}, {"value": "no", "label": "否"},
+    ])  # fmt: skip
+    assert match_option(yes_no, "对了 我还要办护照 护照要带什么") is None
+    assert match_option(yes_no, "对了 我还要办护照 护照要带什么", strong=True) is None
+    assert match_option(yes_no, "对了，是的") == "yes"
+    assert match_option(yes_no, "对的") == "yes"
+
+
+def test_a_plain_option_wins_a_tie_with_a_qualified_one() -> None:
+    situation = Situation(id="x", question="准备从事哪类运输经营？", options=[
+        {"value": "cargo", "label": "普通货物运输"}, {"value": "danger", "label": "危险货物运输"},
+        {"value": "people", "label": "旅客运输"},
+    ])  # fmt: skip
+    assert match_option(situation, "拉货的") == "cargo"
+    assert match_option(situation, "拉危险品的") == "danger"
+
+
+def test_a_count_of_people_hired_is_not_a_question() -> None:
+    assert not is_question("我们公司想招几个人")
+    assert is_question("要跑几个地方") and is_question("需要几个人去")
