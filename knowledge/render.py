@@ -460,8 +460,7 @@ def not_found_page(profile: BureauProfile | None = None) -> str:
             "<ul class='next-steps'>",
             "<li><a href='/guides'>查看全部办事攻略和一事一码</a></li>",
             "<li><a href='/#chat'>问问智能助手「办事e点通」</a></li>",
-            f"<li>拨打<a href='tel:{e(prof.hotline)}'>{e(prof.hotline)}</a>"
-            f"{e(prof.hotline_name or '政务服务便民热线')}咨询</li>",
+            f"<li>拨打<a href='tel:{e(prof.hotline)}'>{e(prof.hotline_name or prof.hotline)}</a>咨询</li>",
             "</ul>",
         ],
     )
