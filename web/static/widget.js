@@ -558,8 +558,8 @@
   }
 
   /**
-   * A card shows what the question asked for (m.focus: the materials, the conditions …); the rest
-   * of the 一次性告知 — summary, the plan's claims, the other parts — is one tap away under
+   * A card shows what the question asked for (m.focus: the materials, the conditions …) and the
+   * plan's claims; the rest of the 一次性告知 — summary, the other parts — is one tap away under
    * 查看完整告知. Older cards (no focus) show everything.
    */
   function renderCard(m, role) {
@@ -586,7 +586,7 @@
       more = el('details', { className: 'banshi-more' }, [
         el('summary', { text: '查看完整告知：' + titles.slice(0, 3).join('、') +
           (titles.length > 3 ? '等' + titles.length + '项' : '') })
-      ].concat([summary, cardClaims(m)], rest.map(function (s) { return cardSection(s, entryId); })));
+      ].concat([summary], rest.map(function (s) { return cardSection(s, entryId); })));
     }
     const answers = Array.isArray(m.answers) && m.answers.length
       ? el('p', { className: 'banshi-card-answers', text: '按您的情况：' + m.answers.join('；') })
@@ -605,7 +605,7 @@
     const card = el('article', {
       className: 'banshi-card', 'data-entry-id': entryId, 'data-version': m.version != null ? String(m.version) : null,
       'aria-label': '办事指南：' + (m.title || '')
-    }, [head, more ? null : summary, more ? null : cardClaims(m), answers,
+    }, [head, more ? null : summary, cardClaims(m), answers,
       m.site_note ? el('p', { className: 'banshi-site-note', text: m.site_note }) : null]
       .concat(sections, [more, siteChooser(m, entryId), missing, foot]));
     return addMsg(role, m.id, [card], 'banshi-has-card');
