@@ -107,10 +107,21 @@ def intent_of(tracker: Tracker) -> tuple[str, float]:
     return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
 
 
+def names_part(text: str, part: str) -> bool:
+    """Whether the question's own words name ``part`` (多久 → time_limit)."""
+    return any(p == part and cue.search(text) for p, cue in PART_CUES)
+
+
 def requested_parts(tracker: Tracker) -> list[str] | None:
     intent, _ = intent_of(tracker)
     if intent in PARTS_BY_INTENT and intent != "ask_service":
-        return PARTS_BY_INTENT[intent]
+        parts = PARTS_BY_INTENT[intent]
+        text = focus_question(user_text(tracker))
+        # 刚来岳阳上班能住人才公寓吗 is an eligibility question whatever part the NLU heard (it hears
+        # 办理地点 in 来岳阳): the question's words win when they ask 能不能 and name no part of the intent
+        if parts and cue_part(text) == "conditions" and not any(names_part(text, p) for p in parts):
+            return ["conditions"]
+        return parts
     if intent in ("ask_service", "nlu_fallback"):
         part = cue_part(focus_question(user_text(tracker)))
         return [part] if part else None

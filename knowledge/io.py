@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from knowledge.bureau import contact_problems, current_profile
 from knowledge.errors import Problem, ValidationFailed
 from knowledge.models import Entry
+from knowledge.validation import spacing_problems
 
 
 def _problems_of(source: str, raw: Any, exc: ValidationError) -> list[Problem]:
@@ -28,7 +29,8 @@ def validate_raw(items: Iterable[tuple[str, Any]]) -> list[Entry]:
     """Validate ``(source, raw dict)`` pairs; all-or-nothing: raise with every problem found.
 
     Sample entries must not state contacts or fees the bureau profile does not hold (see
-    :func:`knowledge.bureau.contact_problems`)."""
+    :func:`knowledge.bureau.contact_problems`), and Chinese text has no stray spaces (see
+    :func:`knowledge.validation.spacing_problems`)."""
     profile = current_profile()
     entries: list[Entry] = []
     problems: list[Problem] = []
@@ -48,6 +50,7 @@ def validate_raw(items: Iterable[tuple[str, Any]]) -> list[Entry]:
         seen[entry.id] = source
         entries.append(entry)
         problems += [Problem(source, entry.id, p.field, p.message) for p in contact_problems(entry, profile)]
+        problems += [Problem(source, entry.id, p.field, p.message) for p in spacing_problems(entry)]
     known = set(seen)
     for entry in entries:
         for rel in entry.related:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
+from urllib.parse import urlencode
 
 from knowledge.bureau import BureauProfile, current_profile, review_status, shown_review_date
-from knowledge.checklist import ChecklistItem, build_checklist
-from knowledge.models import PROVINCE_FIRST, Entry
+from knowledge.checklist import UNSURE, ChecklistItem, build_checklist
+from knowledge.models import PROVINCE_FIRST, Entry, Kind
 
 NOTICE = "以窗口最新告知为准"
 PART_TITLES = {
@@ -28,8 +30,69 @@ PILOT_BADGE = "试点（测试中）"
 PILOT_LINE = "该事项正在试点测试中，暂无承诺办结时限"
 
 
+# What a card opens with when the question names no part: the first of these the card shows.
+LEAD_PARTS = ["materials", "conditions", "steps"]
+# Parts a FAQ (a question about how things work, not a service one applies for) has only when its
+# entry says something about them: no 办理时限/收费标准 "请拨打12345咨询" lines for 12345 itself.
+FAQ_OWN_PARTS = {"materials", "time_limit", "fees", "location"}
+SITE_PARAM = "site"
+
+
 def _profile(profile: BureauProfile | None) -> BureauProfile:
     return profile if profile is not None else current_profile()
+
+
+def applies(entry: Entry, part: str) -> bool:
+    """Whether a part of the guide applies to the entry's kind: 联办事项 only to a bundle (一件事);
+    materials, time limit, fees and location to a FAQ only when its entry fills them in."""
+    if part == "bundled_matters":
+        return entry.kind is Kind.bundle
+    if entry.kind is Kind.faq and part in FAQ_OWN_PARTS:
+        t, loc = entry.time_limit, entry.location
+        return {
+            "materials": bool(entry.materials),
+            "time_limit": t.promised_days is not None or t.legal_days is not None or bool(t.note),
+            "fees": bool(entry.fees),
+            "location": bool(loc.window or loc.address),
+        }[part]
+    return True
+
+
+def guide_parts(entry: Entry) -> list[str]:
+    """Every part of the guide that applies to the entry, in the guide's order."""
+    return [p for p in ALL_PARTS if applies(entry, p)]
+
+
+def known_answers(entry: Entry, answers: dict[str, str] | None) -> dict[str, str]:
+    """The answers that name one of the entry's situations and one of its options (or 不确定), in the
+    entry's order; anything else (a link edited by hand, an old answer) is left out."""
+    given = answers or {}
+    out: dict[str, str] = {}
+    for s in entry.situations:
+        value = given.get(s.id)
+        if value is not None and (value == UNSURE or value in {o.value for o in s.options}):
+            out[s.id] = value
+    return out
+
+
+def answer_lines(entry: Entry, answers: dict[str, str] | None) -> list[str]:
+    """The citizen's situation as lines (是否已婚：是), for the tailored printed guide."""
+    given = known_answers(entry, answers)
+    lines = []
+    for s in entry.situations:
+        if s.id in given:
+            label = {o.value: o.label for o in s.options}.get(given[s.id], "不确定")
+            lines.append(f"{s.question.rstrip('？?')}：{label}")
+    return lines
+
+
+def guide_query(entry: Entry, answers: dict[str, str] | None = None, site: str | None = None) -> str:
+    """The query string (with its ``?``, or empty) that carries the citizen's situation answers and
+    site into the guide link and its QR code."""
+    params = list(known_answers(entry, answers).items())
+    if site:
+        params.append((SITE_PARAM, site))
+    return f"?{urlencode(params)}" if params else ""
 
 
 def claim_lines(entry: Entry, profile: BureauProfile | None = None) -> list[dict[str, str]]:
@@ -188,27 +251,45 @@ def card(
     answers: dict[str, str] | None = None,
     site: str | None = None,
     profile: BureauProfile | None = None,
+    focus: list[str] | None = None,
 ) -> dict[str, Any]:
     """The chat card payload (``type: card``) for the given parts (all parts when None), with the
-    contacts of ``site`` (the city hall when None)."""
+    contacts of ``site`` (the city hall when None).
+
+    ``focus`` names the parts the question asked for: the widget shows them and folds the rest of
+    the card behind one tap. By default the parts asked for (one or two), else the card's first of
+    materials / conditions / steps. ``speech`` is the card's read-aloud text (朗读)."""
     prof = _profile(profile)
-    wanted = parts or ALL_PARTS
+    # parts that do not apply to the entry's kind are left out (a single matter has no 联办事项),
+    # unless they are all the question asked about (then the caller says the guide has nothing on it)
+    wanted = [p for p in (parts or ALL_PARTS) if applies(entry, p)] or list(parts or ALL_PARTS)
     sections = [_section(entry, p, answers, site, prof) for p in wanted]
+    shown = [s for s in sections if s["lines"]]
+    asked = bool(parts) and len(wanted) <= 2
+    keys = [s["key"] for s in shown]
+    if focus is None:
+        focus = parts if parts and len(parts) <= 2 else [next((p for p in LEAD_PARTS if p in keys), "")]
+    focus = [p for p in focus if p in keys] or keys[:1]
     return {
         "type": "card",
         "entry_id": entry.id,
+        "kind": entry.kind.value,
         "title": entry.title,
         "summary": entry.summary if parts is None or "summary" in wanted else "",
         "parts": wanted,
-        "sections": [s for s in sections if s["lines"]],
-        "missing": [PART_TITLES[s["key"]] for s in sections if not s["lines"]],
+        "focus": focus,
+        "sections": shown,
+        # said only of the parts a question asked for: a whole guide just leaves out an empty part
+        "missing": [PART_TITLES[s["key"]] for s in sections if not s["lines"] and asked],
+        "speech": card_speech(entry, focus, answers, site, prof),
         "source": entry.source,
         "reviewed_at": shown_review_date(entry),
         "review_status": review_status(entry),
         "sample": entry.sample,
         "version": entry.version,
         "notice": NOTICE,
-        "guide_url": f"/guide/{entry.id}",
+        "guide_url": f"/guide/{entry.id}{guide_query(entry, answers, site)}",
+        "answers": answer_lines(entry, answers),
         "badges": badges(entry),
         "province_first": PROVINCE_FIRST in entry.tags,
         "pilot": entry.pilot,
@@ -230,7 +311,7 @@ def plain_text(
     title = "".join(f"〔{b}〕" for b in badges(entry))
     out = [f"【{entry.title}】{title}一次性告知", entry.summary]
     out += [f"※ {c['text']}（来源：{c['source']}）" for c in claim_lines(entry, prof)]
-    for part in ALL_PARTS:
+    for part in guide_parts(entry):
         lines = section_lines(entry, part, answers, site, prof)
         if lines:
             out.append(f"{PART_TITLES[part]}：")
@@ -275,6 +356,43 @@ def speech(
     return "".join(out)
 
 
+URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def card_speech(
+    entry: Entry,
+    focus: list[str],
+    answers: dict[str, str] | None = None,
+    site: str | None = None,
+    profile: BureauProfile | None = None,
+) -> str:
+    """What the card's 朗读 button reads: the checklist read-aloud when the card leads with the
+    materials, else the parts it shows first, in short sentences (web addresses are not read)."""
+    prof = _profile(profile)
+    if not focus or "materials" in focus:
+        return speech(entry, answers, site, prof)
+    out = [f"您问的是{entry.title}。"]
+    for part in focus:
+        lines = [URL.sub("", line).strip("：: ") for line in section_lines(entry, part, answers, site, prof)]
+        lines = [line for line in lines if line]
+        if lines:
+            out.append(f"{PART_TITLES[part]}：" + "；".join(lines) + "。")
+    if entry.sample:
+        out.append(f"请注意，以上内容为{review_status(entry)}。")
+    return "".join(out)
+
+
+def _page(title: str, body: list[str]) -> str:
+    e = html.escape
+    return (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{e(title)}</title><link rel='stylesheet' href='/static/guide.css'>"
+        "<script src='/static/guide.js' defer></script>"
+        f"</head><body><main class='guide'>{''.join(body)}</main></body></html>"
+    )
+
+
 def html_page(
     entry: Entry,
     answers: dict[str, str] | None = None,
@@ -282,41 +400,69 @@ def html_page(
     site: str | None = None,
     profile: BureauProfile | None = None,
 ) -> str:
-    """A printable 一次性告知单; every piece of entry text is escaped."""
+    """A printable 一次性告知单; every piece of entry text is escaped.
+
+    With the citizen's situation ``answers`` (carried by the widget's link and QR code) the page is
+    their tailored checklist: it says which situation it was made for and links to the general one."""
     prof = _profile(profile)
     e = html.escape
     marks = "".join(f"<span class='badge'>{e(b)}</span>" for b in badges(entry))
+    given = known_answers(entry, answers)
     body = [
+        "<nav class='guide-tools' aria-label='告知单操作'>"
+        "<button type='button' class='guide-print' hidden>打印告知单</button></nav>",
         f"<p class='bureau'>{e(prof.name)} · 一次性告知单</p>",
         f"<h1>{e(entry.title)}{marks}</h1>",
         f"<p class='summary'>{e(entry.summary)}</p>",
     ]
     if entry.sample:
         body.append(f"<p class='sample'>{e(review_status(entry))}：内容待{e(prof.name)}核实后使用。</p>")
+    if given:
+        items = "".join(f"<li>{e(line)}</li>" for line in answer_lines(entry, given))
+        general = f"/guide/{entry.id}{guide_query(entry, None, site)}"
+        body.append(
+            "<section class='situation'><h2>按您的情况生成</h2>"
+            f"<ul>{items}</ul><p class='no-print'>情况有变？"
+            f"<a href='{e(general)}'>查看包含全部情形的告知单</a></p></section>"
+        )
     claims = claim_lines(entry, prof)
     if claims:
         items = "".join(f"<li>{e(c['text'])}<br><small>来源：{e(c['source'])}</small></li>" for c in claims)
         body.append(f"<section class='claims'><h2>方案承诺</h2><ul>{items}</ul></section>")
-    for part in ALL_PARTS:
-        lines = section_lines(entry, part, answers, site, prof)
+    for part in guide_parts(entry):
+        lines = section_lines(entry, part, given, site, prof)
         if not lines:
             continue
         items = "".join(f"<li>{e(line)}</li>" for line in lines)
-        body.append(f"<section><h2>{e(PART_TITLES[part])}</h2><ol>{items}</ol></section>")
+        body.append(f"<section data-part='{part}'><h2>{e(PART_TITLES[part])}</h2><ol>{items}</ol></section>")
     body.append(
         f"<p class='source'>来源：{e(entry.source)}；{e(review_status(entry))}；"
         f"版本 {entry.version}。{NOTICE}。</p>"
     )
     if qr_url:
         body.append(
-            f"<figure><img src='{e(qr_url)}' alt='一事一码：扫码查看本告知单' width='160'>"
+            f"<figure><img src='{e(qr_url)}' alt='一事一码：扫码在手机上查看本告知单' width='160'>"
             "<figcaption>一事一码</figcaption></figure>"
         )
-    return (
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{e(entry.title)} 一次性告知单</title><link rel='stylesheet' href='/static/guide.css'>"
-        f"</head><body><main class='guide'>{''.join(body)}</main></body></html>"
+    return _page(f"{entry.title} 一次性告知单", body)
+
+
+def not_found_page(profile: BureauProfile | None = None) -> str:
+    """The page a citizen sees for a guide link that leads nowhere (an old QR code, a typo)."""
+    prof = _profile(profile)
+    e = html.escape
+    return _page(
+        "没有找到这份办事指南",
+        [
+            f"<p class='bureau'>{e(prof.name)} · 一次性告知单</p>",
+            "<h1>没有找到这份办事指南</h1>",
+            "<p class='summary'>这个链接或二维码对应的办事指南可能已经调整或下线。您可以：</p>",
+            "<ul class='next-steps'>",
+            "<li><a href='/guides'>查看全部办事攻略和一事一码</a></li>",
+            "<li><a href='/#chat'>问问智能助手「办事e点通」</a></li>",
+            f"<li>拨打<a href='tel:{e(prof.hotline)}'>{e(prof.hotline_name or prof.hotline)}</a>咨询</li>",
+            "</ul>",
+        ],
     )
 
 
@@ -341,6 +487,9 @@ def localize(
     out = dict(payload)
     sections = list(payload.get("sections") or [])
     if known:
+        url = str(payload.get("guide_url") or f"/guide/{entry.id}")
+        if f"{SITE_PARAM}=" not in url:
+            out["guide_url"] = url + ("&" if "?" in url else "?") + urlencode({SITE_PARAM: known})
         out["sections"] = [
             _section(entry, s["key"], None, known, prof) if s.get("key") in ("location", "phone") else s
             for s in sections

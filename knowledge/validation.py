@@ -85,13 +85,45 @@ def _field(err: dict[str, Any]) -> str:
     return ".".join(loc) or "(entry)"
 
 
+# A space between two Chinese characters (or Chinese punctuation) is a stray one, mostly left by a
+# YAML line fold (可申报 人才公寓, 抚恤金 申领). Citations keep the spacing of the document they cite
+# (《财政部 税务总局 住房城乡建设部关于…》, 《民法典》第六编 继承).
+_CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef“”‘’…—·]"
+_STRAY_SPACE = re.compile(rf"(?<={_CJK})[ \u3000\t]+(?={_CJK})|(?<={_CJK})\n\s*(?={_CJK})")
+CITATION_FIELDS = frozenset({"legal_basis", "source", "official_source"})
+
+
+def _texts(value: Any, path: str) -> Any:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _texts(v, f"{path}.{i}")
+
+
+def spacing_problems(entry: Entry) -> list[FieldProblem]:
+    """Stray spaces inside Chinese text: every text field except citations (see CITATION_FIELDS)."""
+    data = entry.model_dump(mode="json", exclude=set(CITATION_FIELDS))
+    out = []
+    for path, text in _texts(data, ""):
+        found = _STRAY_SPACE.search(text)
+        if found:
+            near = text[max(0, found.start() - 6) : found.end() + 6].replace("\n", "⏎")
+            out.append(FieldProblem(path, f"中文之间有多余的空格或换行：“{near}”"))
+    return out
+
+
 def problems_of(exc: ValidationError) -> list[FieldProblem]:
     return [FieldProblem(_field(err), _message(err)) for err in exc.errors()]  # type: ignore[arg-type]
 
 
 def check_entry(raw: Any, known_ids: set[str] | frozenset[str] = frozenset()) -> Entry:
     """Validate ``raw`` as an entry; ``related`` must name one of ``known_ids`` (other than itself);
-    a sample entry states no contacts or fees the bureau profile does not hold.
+    a sample entry states no contacts or fees the bureau profile does not hold; Chinese text has no
+    stray spaces (:func:`spacing_problems`).
 
     Raises :class:`EntryInvalid` with every problem found.
     """
@@ -107,6 +139,7 @@ def check_entry(raw: Any, known_ids: set[str] | frozenset[str] = frozenset()) ->
         if rel not in known_ids or rel == entry.id
     ]
     bad += contact_problems(entry, current_profile())
+    bad += spacing_problems(entry)
     if bad:
         raise EntryInvalid(bad)
     return entry

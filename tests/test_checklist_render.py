@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from knowledge.checklist import UNSURE, build_checklist, open_situations
-from knowledge.models import Entry
-from knowledge.render import card, html_page, plain_text, speech
+from knowledge.models import Entry, Kind, OnlineEntry, TimeLimit
+from knowledge.render import card, html_page, known_answers, plain_text, speech
 
 
 def _bundle() -> Entry:
@@ -101,3 +101,64 @@ def test_html_page_escapes_entry_text() -> None:
     page = html_page(_bundle())
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
+
+
+def _matter() -> Entry:
+    return _bundle().model_copy(
+        update={"kind": Kind.matter, "bundled_matters": [], "legal_basis": ["《条例》"]}
+    )
+
+
+def test_a_single_matter_card_has_no_bundle_part() -> None:
+    """联办事项 applies only to a 一件事: a single matter's card neither shows nor misses it."""
+    c = card(_matter())
+    assert "bundled_matters" not in c["parts"] and "联办事项" not in c["missing"]
+    assert c["missing"] == []  # a whole guide leaves out an empty part (no 暂未收录 line)
+    assert card(_matter(), ["steps"])["missing"] == ["办理流程"]  # asked for: said it is not there
+    assert "联办事项" not in plain_text(_matter()) and "联办事项" not in html_page(_matter())
+    assert "联办事项" in [s["title"] for s in card(_bundle())["sections"]]
+
+
+def test_a_faq_card_has_no_time_limit_or_fee_lines_of_its_own() -> None:
+    faq = _matter().model_copy(
+        update={"kind": Kind.faq, "materials": [], "situations": [], "fees": "", "time_limit": TimeLimit()}
+    )
+    c = card(faq)
+    assert {"time_limit", "fees", "materials", "location"}.isdisjoint(c["parts"])
+    assert c["missing"] == []
+
+
+def test_focus_is_the_part_asked_for_or_the_cards_lead() -> None:
+    assert card(_bundle(), ["conditions"])["focus"] == []  # the bundle has no conditions: nothing shown
+    assert card(_bundle(), ["time_limit"])["focus"] == ["time_limit"]
+    assert card(_bundle())["focus"] == ["materials"]
+    assert card(_bundle(), ["time_limit", "fees", "online"])["focus"] == ["time_limit"]
+    assert card(_bundle(), ["fees", "time_limit", "steps"], focus=["time_limit"])["focus"] == ["time_limit"]
+
+
+def test_guide_link_carries_the_answers_and_the_site() -> None:
+    c = card(_bundle(), None, {"agent": "yes", "married": UNSURE, "bogus": "x"}, site="pingjiang")
+    assert c["guide_url"] == "/guide/demo-bundle?agent=yes&married=unsure&site=pingjiang"
+    assert c["answers"] == ["是否委托他人办理：是", "是否已婚：不确定"]
+    assert card(_bundle())["guide_url"] == "/guide/demo-bundle"
+    assert known_answers(_bundle(), {"agent": "maybe", "married": "no"}) == {"married": "no"}
+
+
+def test_tailored_guide_page_says_whose_situation_it_is() -> None:
+    page = html_page(_bundle(), {"agent": "no", "married": "yes"})
+    assert "按您的情况生成" in page and "是否委托他人办理：否" in page
+    assert "授权委托书" not in page and "结婚证" in page
+    assert "href='/guide/demo-bundle'" in page  # the general guide, one click away
+    general = html_page(_bundle())
+    assert "按您的情况生成" not in general and "授权委托书" in general
+    assert "guide-print" in general and "/static/guide.js" in general
+
+
+def test_card_speech_reads_what_the_card_leads_with() -> None:
+    spoken = card(_bundle(), None, {"agent": "yes", "married": "no"})["speech"]
+    assert spoken.startswith("您要办的是演示一件事。") and "一共需要准备" in spoken
+    fees = card(_bundle(), ["fees"])
+    assert fees["speech"].startswith("您问的是演示一件事。收费标准：不收费。")
+    linked = _bundle().model_copy(update={"online": OnlineEntry(name="湘易办", url="https://x.example")})
+    online = card(linked, ["online"])
+    assert "https://" not in online["speech"]

@@ -11,10 +11,11 @@ import yaml
 from core.db import session_factory
 from core.migrate import migrate
 from core.settings import ROOT, Settings
-from knowledge.errors import ValidationFailed
+from knowledge.errors import EntryInvalid, ValidationFailed
 from knowledge.io import read_jsonl, read_yaml_dir, write_jsonl, write_yaml_dir
 from knowledge.models import Entry, Kind
 from knowledge.store import EntryStore
+from knowledge.validation import check_entry
 
 SEED = ROOT / "knowledge" / "entries"
 REQUIRED_IDS = [
@@ -64,6 +65,9 @@ REQUIRED_IDS = [
     "xiangyiban",
     "assisted-service",
 ]
+
+
+KNOWN = frozenset(p.stem for p in SEED.glob("*.yml"))
 
 
 def _raw(entry_id: str = "newborn-birth") -> dict:
@@ -119,6 +123,48 @@ def test_condition_must_name_a_known_situation(tmp_path: Path) -> None:
     (tmp_path / "newborn-birth.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), "utf-8")
     with pytest.raises(ValidationFailed, match="unknown situation 'no_such_question'"):
         read_yaml_dir(tmp_path)
+
+
+def test_a_line_fold_inside_chinese_text_is_a_stray_space(tmp_path: Path) -> None:
+    """A folded YAML line (``summary: >-``) joins its lines with a space: 可申报 人才公寓."""
+    text = _raw("talent-apartment")
+    raw_yaml = yaml.safe_dump(text, allow_unicode=True, width=10_000)
+    folded = raw_yaml.replace("可申报人才公寓", "可申报\n  人才公寓", 1)
+    assert folded != raw_yaml
+    (tmp_path / "talent-apartment.yml").write_text(folded.replace("summary: ", "summary: >-\n  ", 1), "utf-8")
+    with pytest.raises(ValidationFailed) as exc:
+        read_yaml_dir(tmp_path)
+    spacing = [p for p in exc.value.problems if "多余的空格" in p.message]
+    assert [(p.field, "可申报 人才公寓" in p.message) for p in spacing] == [("summary", True)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "flagged"),
+    [
+        ("steps.0.title", "抚恤金 申领", True),
+        ("conditions.0", "本人及配偶　在城区", True),  # a full-width space too
+        ("materials.0.notes", "已婚的，提供结婚证。 未婚的不用", True),
+        ("materials.0.notes", "通过湘易办 App 申请", False),  # beside Latin text: a word space
+        ("legal_basis.0", "《财政部 税务总局关于……的公告》", False),  # a citation keeps its spacing
+    ],
+)
+def test_stray_spaces_in_chinese_text_are_rejected(field: str, value: str, flagged: bool) -> None:
+    raw = _raw()
+    target = raw
+    *path, last = field.split(".")
+    for key in path:
+        target = target[int(key)] if key.isdigit() else target[key]
+    if last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+    if not flagged:
+        assert check_entry(raw, KNOWN).id == "newborn-birth"
+        return
+    with pytest.raises(EntryInvalid) as exc:
+        check_entry(raw, KNOWN)
+    assert [p.field for p in exc.value.problems] == [field]
+    assert "多余的空格" in exc.value.problems[0].message
 
 
 def test_broken_yaml_and_wrong_file_name_are_reported(tmp_path: Path) -> None:

@@ -132,10 +132,19 @@ def test_long_message_is_read_by_its_question(live: LiveSearch) -> None:
     assert slot(events, "needs_situation") is True and not cards(messages)
 
 
-def test_eligibility_question_leads_with_the_conditions(live: LiveSearch) -> None:
-    _, messages = run(ActionAnswerService(), tracker("刚来岳阳上班能住人才公寓吗", "ask_service"))
+@pytest.mark.parametrize("intent", ["ask_service", "ask_location", "ask_steps"])
+def test_eligibility_question_leads_with_the_conditions(live: LiveSearch, intent: str) -> None:
+    """The trained NLU hears ask_location in 刚来岳阳上班能住人才公寓吗: the question's words win."""
+    _, messages = run(ActionAnswerService(), tracker("刚来岳阳上班能住人才公寓吗", intent))
     (card,) = cards(messages)
     assert card["entry_id"] == "talent-apartment" and card["parts"] == ["conditions"]
+    assert card["focus"] == ["conditions"]
+
+
+def test_a_part_named_in_the_question_keeps_the_intents_part(live: LiveSearch) -> None:
+    _, messages = run(ActionAnswerService(), tracker("能住人才公寓的话在哪里申请", "ask_location"))
+    (card,) = cards(messages)
+    assert card["parts"] == ["location"]
 
 
 def test_words_that_ask_for_a_person_hand_off_whatever_the_intent(live: LiveSearch) -> None:

@@ -345,6 +345,35 @@ def test_unknown_guide_id_is_not_reflected_as_html(api: TestClient) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
 
 
+def test_unknown_guide_is_a_page_for_a_browser(api: TestClient) -> None:
+    """An old QR code or a typo: a page with a way on, not raw JSON; the id is never echoed."""
+    r = api.get("/guide/%3Cscript%3Ealert(1)%3C%2Fscript%3E", headers={"accept": "text/html,*/*;q=0.8"})
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "没有找到这份办事指南" in r.text and "href='/guides'" in r.text and "12345" in r.text
+    assert "<script>alert" not in r.text and "alert(1)" not in r.text
+
+
+def test_guide_link_with_answers_is_the_citizens_checklist(api: TestClient) -> None:
+    general = api.get("/guide/newborn-birth").text
+    assert "按您的情况生成" not in general
+    r = api.get(
+        "/guide/newborn-birth", params={"parents_married": "no", "bogus": "1", "registered_with": "x"}
+    )
+    assert r.status_code == 200
+    assert "按您的情况生成" in r.text and "宝宝的父母是否已经登记结婚：否" in r.text
+    assert "src='/guide/newborn-birth/qr.png?parents_married=no'" in r.text  # the QR code is theirs too
+    assert "结婚证" in general and "结婚证" not in r.text.split("按您的情况生成")[1]
+
+
+def test_guide_qr_encodes_the_answers(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.routes import guide
+
+    encoded: list[str] = []
+    monkeypatch.setattr(guide, "qr_png", lambda url: encoded.append(url) or b"png")
+    api.get("/guide/newborn-birth/qr.png", params={"parents_married": "no", "site": "pingjiang", "x": "y"})
+    assert [u.split("/guide/", 1)[1] for u in encoded] == ["newborn-birth?parents_married=no&site=pingjiang"]
+
+
 def test_guide_qr_is_a_png(api: TestClient) -> None:
     r = api.get("/guide/newborn-birth/qr.png")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"

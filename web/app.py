@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings, get_settings
 from knowledge.gaps import GapMiner
+from knowledge.render import not_found_page
 from knowledge.workflow import Workflow
 from ops.retention import purge
 from retrieval.live import LiveSearch
@@ -156,7 +157,9 @@ def create_app(
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404 and guide.wants_guide_page(request):
+            return HTMLResponse(not_found_page(), status_code=404)  # an old QR code, a typo: a page
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(HandoffError)

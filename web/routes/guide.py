@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from knowledge.errors import EntryNotFound
 from knowledge.models import Entry, Status
-from knowledge.render import html_page
+from knowledge.render import SITE_PARAM, guide_query, html_page, known_answers
 from retrieval.live import LiveSearch
 from web.deps import LiveDep, SettingsDep
 from web.limits import rate_limited
@@ -27,6 +27,22 @@ async def index(request: Request) -> FileResponse:
     from web.app import STATIC
 
     return FileResponse(STATIC / "index.html")
+
+
+def wants_guide_page(request: Request) -> bool:
+    """A browser (not an API client) asking for a guide: a missing one is shown as a page."""
+    path = request.url.path
+    return (
+        path.startswith("/guide/")
+        and not path.endswith(".png")
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def _answers(request: Request) -> dict[str, str]:
+    """The citizen's situation answers carried in the link (``?married=yes&born_outside=no``); the
+    renderer keeps only those naming the entry's own situations and options."""
+    return {k: v for k, v in request.query_params.items() if k != SITE_PARAM}
 
 
 def _published(live: LiveSearch, entry_id: str) -> Entry:
@@ -46,12 +62,17 @@ def _published(live: LiveSearch, entry_id: str) -> Entry:
 @router.get("/guide/{entry_id}", response_class=HTMLResponse)
 async def guide(
     entry_id: str,
+    request: Request,
     live: LiveDep,
     site: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
 ) -> HTMLResponse:
-    """The printable 一次性告知单; ``site`` shows that 分站点's contacts (the city hall by default)."""
+    """The printable 一次性告知单; ``site`` shows that 分站点's contacts (the city hall by default),
+    other query parameters are the citizen's situation answers (the checklist is then theirs, and
+    so is the QR code). An unknown id is a 404: a page for browsers (see ``wants_guide_page``)."""
     entry = await run_in_threadpool(_published, live, entry_id)
-    return HTMLResponse(html_page(entry, qr_url=f"/guide/{entry.id}/qr.png", site=site))
+    answers = known_answers(entry, _answers(request))
+    qr = f"/guide/{quote(entry.id, safe='')}/qr.png{guide_query(entry, answers, site)}"
+    return HTMLResponse(html_page(entry, answers=answers, qr_url=qr, site=site))
 
 
 @lru_cache(maxsize=512)
@@ -66,7 +87,17 @@ def qr_png(url: str) -> bytes:
     responses={200: {"content": {"image/png": {}}}},
     dependencies=[Depends(rate_limited("search"))],
 )
-def guide_qr(entry_id: str, live: LiveDep, settings: SettingsDep) -> Response:
-    """The guide's QR code; it encodes PUBLIC_BASE_URL (never the request's Host header)."""
+def guide_qr(
+    entry_id: str,
+    request: Request,
+    live: LiveDep,
+    settings: SettingsDep,
+    site: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z][a-z0-9-]*$")] = None,
+) -> Response:
+    """The guide's QR code; it encodes PUBLIC_BASE_URL (never the request's Host header) and the
+    citizen's situation answers and site, so the phone shows the same tailored checklist."""
     entry = _published(live, entry_id)
-    return Response(qr_png(f"{settings.base_url}/guide/{quote(entry.id, safe='')}"), media_type="image/png")
+    query = guide_query(entry, known_answers(entry, _answers(request)), site)
+    return Response(
+        qr_png(f"{settings.base_url}/guide/{quote(entry.id, safe='')}{query}"), media_type="image/png"
+    )

@@ -179,6 +179,7 @@
       greeted: false, sseOpen: false, sseFailures: 0, backoff: BACKOFF_MIN, reconnectTimer: 0, pollTimer: 0,
       burst: null, burstAt: 0
     });
+    stopSpeaking();
     ui.log.textContent = '';
     ui.handoff.hidden = true;
     ui.handoff.textContent = '';
@@ -341,6 +342,7 @@
   function closePanel() {
     if (!state.open) return;
     closeRating();
+    stopSpeaking();
     state.open = false;
     ui.panel.hidden = true;
     ui.root.classList.remove('banshi-is-open');
@@ -355,10 +357,12 @@
     ui.bigfont.setAttribute('aria-pressed', on ? 'true' : 'false');
   }
 
+  /** 大字: everything grows, so the old scroll position would land in older history. */
   function toggleBigFont() {
     const on = !ui.panel.classList.contains('banshi-big');
     applyBigFont(on);
     store.set(KEYS.big, on ? '1' : '0');
+    showLatest();
   }
 
   function setUnread(n) {
@@ -415,14 +419,27 @@
   /**
    * Scroll for a new message. The citizen's own message shows the end. A reply often comes as a
    * burst (card + question + quick replies): it is shown from the top of its first message, so a
-   * long answer is read from its title; the end when the whole burst fits.
+   * long answer is read from its title, but never past its newest question or note: what the
+   * citizen is asked stays in view (a card is the only message read from its top).
    */
   function reveal(msg, role) {
     const now = Date.now();
     if (role === 'user') state.burst = null;
     else if (!state.burst || now - state.burstAt > BURST_MS) { state.burst = msg; state.burstAt = now; }
     if (!state.burst) { scrollToEnd(); return; }
-    ui.log.scrollTop = Math.min(state.burst.offsetTop - 8, ui.log.scrollHeight - ui.log.clientHeight);
+    let top = state.burst.offsetTop - 8;
+    if (!msg.classList.contains('banshi-has-card')) {
+      top = Math.max(top, msg.offsetTop + msg.offsetHeight + 8 - ui.log.clientHeight);
+    }
+    ui.log.scrollTop = Math.min(top, ui.log.scrollHeight - ui.log.clientHeight);
+  }
+
+  /** The latest message in view (after the text size changed): its end, or its top when taller. */
+  function showLatest() {
+    const last = ui.log.lastElementChild;
+    if (!last) return;
+    if (last.offsetHeight + 16 > ui.log.clientHeight) ui.log.scrollTop = last.offsetTop - 8;
+    else scrollToEnd();
   }
 
   function bubble(text) { return el('div', { className: 'banshi-bubble' }, [richText(text)]); }
@@ -540,14 +557,40 @@
       });
   }
 
+  /**
+   * A card shows what the question asked for (m.focus: the materials, the conditions …) and the
+   * plan's claims; the rest of the 一次性告知 — summary, the other parts — is one tap away under
+   * 查看完整告知. Older cards (no focus) show everything.
+   */
   function renderCard(m, role) {
     const entryId = String(m.entry_id || '');
     const head = el('div', { className: 'banshi-card-head' }, [
       el('h3', { className: 'banshi-card-title', text: m.title || '' })
     ].concat(cardBadges(m), [
-      m.sample ? el('span', { className: 'banshi-sample', text: '示例数据', title: m.review_status || '示例数据，待核实' }) : null
+      m.sample ? el('span', { className: 'banshi-sample', text: '示例数据', title: m.review_status || '示例数据，待核实' }) : null,
+      speakButton(m)
     ]));
-    const sections = (m.sections || []).map(function (s) { return cardSection(s, entryId); });
+    const all = Array.isArray(m.sections) ? m.sections : [];
+    const focus = Array.isArray(m.focus) ? m.focus : all.map(function (s) { return s.key; });
+    const lead = all.filter(function (s) { return focus.indexOf(s.key) >= 0; });
+    const rest = all.filter(function (s) { return focus.indexOf(s.key) < 0; });
+    const summary = m.summary ? el('p', { className: 'banshi-card-summary', text: m.summary }) : null;
+    const sections = lead.map(function (s) {
+      const d = cardSection(s, entryId);
+      d.open = true;
+      return d;
+    });
+    let more = null;
+    if (rest.length) {
+      const titles = rest.map(function (s) { return s.title || SECTION_TITLES[s.key] || ''; });
+      more = el('details', { className: 'banshi-more' }, [
+        el('summary', { text: '查看完整告知：' + titles.slice(0, 3).join('、') +
+          (titles.length > 3 ? '等' + titles.length + '项' : '') })
+      ].concat([summary], rest.map(function (s) { return cardSection(s, entryId); })));
+    }
+    const answers = Array.isArray(m.answers) && m.answers.length
+      ? el('p', { className: 'banshi-card-answers', text: '按您的情况：' + m.answers.join('；') })
+      : null;
     const missing = Array.isArray(m.missing) && m.missing.length
       ? el('p', { className: 'banshi-missing', text: '暂未收录：' + m.missing.join('、') + '，请咨询办事窗口或拨打' + HOTLINE + '。' })
       : null;
@@ -555,16 +598,82 @@
     const meta = ['来源：' + (m.source || '—'), review, m.notice || '以窗口最新告知为准'];
     const foot = el('div', { className: 'banshi-card-foot' }, [
       el('p', { className: 'banshi-card-meta', text: meta.join(' · ') }),
-      m.guide_url ? el('p', {}, [link(m.guide_url, '打印/查看一次性告知单', true)]) : null,
+      m.guide_url ? el('p', {}, [link(m.guide_url, m.answers && m.answers.length
+        ? '打印/查看按您情况生成的一次性告知单' : '打印/查看一次性告知单', true)]) : null,
       feedbackRow(m)
     ]);
     const card = el('article', {
       className: 'banshi-card', 'data-entry-id': entryId, 'data-version': m.version != null ? String(m.version) : null,
       'aria-label': '办事指南：' + (m.title || '')
-    }, [head, m.summary ? el('p', { className: 'banshi-card-summary', text: m.summary }) : null,
-      cardClaims(m), m.site_note ? el('p', { className: 'banshi-site-note', text: m.site_note }) : null]
-      .concat(sections, [siteChooser(m, entryId), missing, foot]));
+    }, [head, more ? null : summary, cardClaims(m), answers,
+      m.site_note ? el('p', { className: 'banshi-site-note', text: m.site_note }) : null]
+      .concat(sections, [more, siteChooser(m, entryId), missing, foot]));
     return addMsg(role, m.id, [card], 'banshi-has-card');
+  }
+
+  /* ---- 朗读 (read aloud, 适老化): the browser's own speech synthesis, a Chinese voice only */
+
+  const tts = { voice: null, button: null };
+
+  /** The browser's zh-CN voice (else another Chinese one); null when it has none. */
+  function chineseVoice() {
+    if (!window.speechSynthesis || !window.SpeechSynthesisUtterance) return null;
+    const voices = window.speechSynthesis.getVoices() || [];
+    const lang = function (v) { return String(v.lang || '').replace('_', '-').toLowerCase(); };
+    return voices.filter(function (v) { return lang(v) === 'zh-cn'; })[0] ||
+      voices.filter(function (v) { return /^(zh|cmn)(-|$)/.test(lang(v)); })[0] || null;
+  }
+
+  /** Show the 朗读 buttons only when there is a Chinese voice (voices load after the page). */
+  function updateSpeakButtons() {
+    tts.voice = chineseVoice();
+    ui.log.querySelectorAll('.banshi-speak').forEach(function (b) { b.hidden = !tts.voice; });
+    if (!tts.voice && tts.button) stopSpeaking();
+  }
+
+  function speakButton(m) {
+    if (typeof m.speech !== 'string' || !m.speech) return null;
+    const b = el('button', {
+      type: 'button', className: 'banshi-btn banshi-secondary banshi-speak', 'aria-pressed': 'false',
+      'aria-label': '朗读：' + (m.title || ''), hidden: !tts.voice, text: '朗读'
+    });
+    b.addEventListener('click', function () { toggleSpeaking(b, m.speech); });
+    return b;
+  }
+
+  function stopSpeaking() {
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
+    if (tts.button) {
+      tts.button.setAttribute('aria-pressed', 'false');
+      tts.button.textContent = '朗读';
+    }
+    tts.button = null;
+  }
+
+  /** Read the card's text in sentences (one long utterance is cut off by some browsers). */
+  function toggleSpeaking(button, text) {
+    const again = tts.button === button;
+    stopSpeaking();
+    if (again || !tts.voice) return;
+    tts.button = button;
+    button.setAttribute('aria-pressed', 'true');
+    button.textContent = '停止朗读';
+    const parts = String(text).match(/[^。；！？]+[。；！？]*/g) || [String(text)];
+    parts.forEach(function (part, i) {
+      const u = new window.SpeechSynthesisUtterance(part);
+      u.voice = tts.voice;
+      u.lang = tts.voice.lang || 'zh-CN';
+      u.rate = 0.9; // a little slower than the default, for older listeners
+      if (i === parts.length - 1) u.onend = function () { if (tts.button === button) stopSpeaking(); };
+      u.onerror = function () { if (tts.button === button) stopSpeaking(); };
+      window.speechSynthesis.speak(u);
+    });
+  }
+
+  function initSpeech() {
+    if (!window.speechSynthesis) return;
+    updateSpeakButtons();
+    if (window.speechSynthesis.addEventListener) window.speechSynthesis.addEventListener('voiceschanged', updateSpeakButtons);
   }
 
   /* ---- 分站点 (site) and the plan's claims on cards (issue 18) */
@@ -1195,6 +1304,7 @@
     injectStyles();
     document.body.appendChild(ui.root);
     applyBigFont(store.get(KEYS.big) === '1');
+    initSpeech();
     loadHistory();
     window.addEventListener('online', onOnline);
     document.addEventListener('keydown', onDocumentKey);
