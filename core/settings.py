@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     gap_cluster_similarity: float = Field(
         0.91, description="Cosine similarity at which unanswered questions are grouped (gap mining)"
     )
+    gap_target_min_score: float = Field(
+        0.6,
+        description="Gap mining proposes the entry the engine leaned towards as the target only from "
+        "this score on (below it the editor chooses the entry)",
+    )
 
     @model_validator(mode="after")
     def _safe_by_default(self) -> Settings:

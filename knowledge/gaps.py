@@ -3,7 +3,12 @@
 The action server and the web app record a gap (masked) when the assistant abstained, answered with
 low confidence, got a 没用 rating, or the conversation ended in a handoff. Editors see the open gaps
 grouped by similarity (the live engine's encoder) with counts and last-seen dates, and close them by
-adding a question to an entry, starting a new entry, or dismissing them.
+adding a question to an entry, starting a new entry, marking them out of scope, or dismissing them.
+
+Clusters whose questions carry nothing to learn from (only a masked phone or ID number, test typing)
+are flagged ``noise`` so the editor can keep them out of the way. Questions marked out of scope become
+prototypes of the engine's out-of-scope check (``out_of_scope_questions``; every process reloads them
+when the knowledge version moves), so the assistant declines them from then on without retraining.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import GapRow, utcnow
+from knowledge.store import EntryStore
 
 REASONS = ("abstained", "low_confidence", "unhelpful", "handoff")
 REASON_TITLES = {
@@ -27,14 +33,28 @@ REASON_TITLES = {
     "unhelpful": "被评没用",
     "handoff": "转人工",
 }
-OPEN, DISMISSED, RESOLVED = "open", "dismissed", "resolved"
+OPEN, DISMISSED, RESOLVED, OUT_OF_SCOPE = "open", "dismissed", "resolved", "out_of_scope"
+CLOSED_STATUSES = (DISMISSED, RESOLVED, OUT_OF_SCOPE)
 _TRIM = re.compile(r"^[\s，,。.!！?？~～]+|[\s，,。.!！?？~～]+$")
+# what is left of a question once masked numbers, digits, latin letters and punctuation are gone
+_NOT_WORDS = re.compile(r"[\d*Xx\-+@._a-zA-Z\s\W]+")
+# typing that tests the assistant rather than asks it something
+_TEST_TYPING = re.compile(
+    r"^(?:测试|测一下|测试一下|试试|试一下|试一试|测|试|哈+|啊+|嗯+|呃+|哦+|在吗|你好|您好|喂)+$"
+)
 
 Encode = Callable[[list[str]], np.ndarray]
 
 
 def normalise(question: str) -> str:
     return _TRIM.sub("", question)
+
+
+def is_noise(question: str) -> bool:
+    """Nothing to learn from: only masked numbers, digits, latin letters or symbols (a phone or ID
+    number sent on its own, ``test``, ``asdf``), or typing that tests the assistant (测试, 哈哈, 在吗)."""
+    words = _NOT_WORDS.sub("", normalise(question))
+    return not words or bool(_TEST_TYPING.match(words)) or len(set(words)) == 1
 
 
 @dataclass
@@ -55,6 +75,12 @@ class GapCluster:
     last_seen: dt.datetime
     reasons: dict[str, int]
     top_entries: list[tuple[str, int]] = field(default_factory=list)  # what the engine thought it was
+    top_scores: dict[str, float] = field(default_factory=dict)  # the best score of each of those
+
+    @property
+    def noise(self) -> bool:
+        """Every question of the cluster is noise (see ``is_noise``)."""
+        return all(is_noise(q.text) for q in self.questions)
 
     @property
     def id(self) -> int:
@@ -114,9 +140,17 @@ class GapMiner:
             counts = Counter(normalise(r.question) for r in rows)
         return [q for q, _ in counts.most_common() if q]
 
+    def out_of_scope_questions(self) -> list[str]:
+        """The questions editors marked out of scope, oldest first (prototypes for the engine)."""
+        with self.sessions() as s:
+            rows = s.scalars(select(GapRow.question).where(GapRow.status == OUT_OF_SCOPE).order_by(GapRow.id))
+            return list(dict.fromkeys(q for r in rows if (q := normalise(r))))
+
     def close(self, gap_ids: list[int], status: str, actor: str, entry_id: str | None = None) -> int:
-        """Mark open gaps as dismissed or resolved (added to ``entry_id``); returns how many."""
-        if status not in (DISMISSED, RESOLVED):
+        """Mark open gaps as dismissed, resolved (added to ``entry_id``) or out of scope; returns how
+        many. Marking out of scope moves the knowledge version on: every process reloads the
+        out-of-scope prototypes."""
+        if status not in CLOSED_STATUSES:
             raise ValueError(f"unknown gap status {status!r}")
         if not gap_ids:
             return 0
@@ -126,7 +160,10 @@ class GapMiner:
                 .where(GapRow.id.in_(gap_ids), GapRow.status == OPEN)
                 .values(status=status, handled_by=actor, handled_at=utcnow(), resolved_entry=entry_id)
             )
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            closed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if closed and status == OUT_OF_SCOPE:
+                EntryStore.bump(s)
+            return closed
 
 
 def cluster_rows(rows: list[GapRow], encode: Encode, threshold: float) -> list[GapCluster]:
@@ -148,6 +185,10 @@ def cluster_rows(rows: list[GapRow], encode: Encode, threshold: float) -> list[G
         ]
         questions.sort(key=lambda q: (-q.count, -q.last_seen.timestamp()))
         entries = Counter(r.top_entry for r in gaps if r.top_entry)
+        scores: dict[str, float] = {}
+        for r in gaps:
+            if r.top_entry and r.score is not None:
+                scores[r.top_entry] = max(scores.get(r.top_entry, 0.0), float(r.score))
         out.append(
             GapCluster(
                 questions=questions,
@@ -157,6 +198,7 @@ def cluster_rows(rows: list[GapRow], encode: Encode, threshold: float) -> list[G
                 last_seen=max(r.created_at for r in gaps),
                 reasons=dict(Counter(r.reason for r in gaps)),
                 top_entries=entries.most_common(3),
+                top_scores=scores,
             )
         )
     out.sort(key=lambda c: (-c.count, -c.last_seen.timestamp()))

@@ -141,6 +141,21 @@ class _Snapshot:
         self.pinyin = pinyin or PinyinTermIndex()
 
 
+class _WithEntry:
+    """A dense index seen with one entry's vectors replaced (what-if search); the index is untouched."""
+
+    def __init__(self, base: VectorIndex, entry_id: str, vectors: np.ndarray) -> None:
+        self.base, self.entry_id, self.vectors = base, entry_id, vectors
+
+    def search(self, query: np.ndarray, k: int = 10) -> list[tuple[str, float]]:
+        hits = [(i, s) for i, s in self.base.search(query, k + 1) if i != self.entry_id]
+        sims = sorted((float(x) for x in self.vectors @ query), reverse=True) or [-1.0]
+        own = sims[0]
+        if len(sims) >= 3:  # scored as the index scores an entry with several paraphrases
+            own -= self.base.second_weight * (sims[0] - sims[1])
+        return sorted([*hits, (self.entry_id, own)], key=lambda h: -h[1])[:k]
+
+
 class SearchEngine:
     def __init__(
         self,
@@ -294,7 +309,18 @@ class SearchEngine:
         return self.lexicon.normalise((snap or self._snap).pinyin.correct(text))
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid") -> SearchResult:
+        return self._search(self._snap, query, k, mode)
+
+    def search_with(self, entry: Entry, query: str, k: int = 5) -> SearchResult:
+        """What-if search: the result as it would be with ``entry`` (e.g. an editor's draft) in place
+        of its live version, or added when it is not live. Nothing is indexed or changed."""
         snap = self._snap
+        bm25 = snap.bm25.with_changes([(entry.id, entry_tokens(entry, self.lexicon))])
+        dense = _WithEntry(snap.dense, entry.id, self._vectors(entry))
+        trial = _Snapshot({**snap.entries, entry.id: entry}, bm25, dense, snap.pinyin)  # type: ignore[arg-type]
+        return self._search(trial, query, k, "hybrid")
+
+    def _search(self, snap: _Snapshot, query: str, k: int, mode: Mode) -> SearchResult:
         p = self.params
         text = query.strip()
         normalised = self.normalise_query(text, snap)

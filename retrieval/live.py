@@ -1,5 +1,8 @@
 """The live search service each process holds: warm-up from the persisted index, then follow the
-store's knowledge version so a published edit is searchable within seconds, with no restart."""
+store's knowledge version so a published edit is searchable within seconds, with no restart.
+
+The out-of-scope prototypes are the file's (``OUT_OF_SCOPE_FILE``) plus the questions editors marked
+out of scope in gap mining (category ``MARKED_CATEGORY``); they are reloaded with the knowledge version."""
 
 from __future__ import annotations
 
@@ -15,12 +18,14 @@ from core.settings import Settings
 from embeddings.cache import CachedEncoder
 from embeddings.encoders import load_encoder
 from embeddings.index import Manifest, VectorIndex
+from knowledge.gaps import GapMiner
 from knowledge.store import EntryStore
 from retrieval.engine import EngineParams, SearchEngine
 from retrieval.rerank import load_reranker
 from retrieval.text import Lexicon
 
 log = logging.getLogger(__name__)
+MARKED_CATEGORY = "编辑标记为超出范围"  # the out-of-scope category of questions marked in gap mining
 # Bump when what is indexed per entry changes (Entry.search_texts): persisted indexes then rebuild.
 INDEX_RECIPE = "questions-as-queries-v4"  # v4: no title vector when it repeats the summary
 
@@ -60,8 +65,11 @@ def load_out_of_scope(path: Path) -> dict[str, list[str]]:
 class LiveSearch:
     def __init__(self, settings: Settings, engine: SearchEngine | None = None) -> None:
         self.settings = settings
-        self.store = EntryStore(session_factory(settings.database_url))
+        sessions = session_factory(settings.database_url)
+        self.store = EntryStore(sessions)
+        self.gaps = GapMiner(sessions)
         self.engine = engine or make_engine(settings)
+        self._marked: list[str] | None = None  # out-of-scope questions marked by editors, as loaded
         self.ready = False
         self.last_error: str | None = None
         self._stop = threading.Event()
@@ -88,6 +96,7 @@ class LiveSearch:
             self.engine.sync(entries)
             self.save(version)
         self.engine.knowledge_version = version
+        self.follow_out_of_scope()
         self.ready = True
         log.info("search index ready: %d entries, knowledge version %d", len(entries), version)
 
@@ -108,8 +117,21 @@ class LiveSearch:
             return False
         changed, removed = self.engine.sync(self.store.published())
         self.engine.knowledge_version = version
+        self.follow_out_of_scope()
         log.info("knowledge version %d: %d entries updated, %d removed", version, changed, removed)
         return True
+
+    def follow_out_of_scope(self) -> None:
+        """Reload the out-of-scope prototypes when editors marked more questions out of scope."""
+        marked = self.gaps.out_of_scope_questions()
+        if marked == (self._marked or []):  # (none marked yet: the engine keeps the file's)
+            self._marked = marked
+            return
+        prototypes = load_out_of_scope(self.settings.out_of_scope_file)
+        if marked:
+            prototypes[MARKED_CATEGORY] = [*prototypes.get(MARKED_CATEGORY, []), *marked]
+        self.engine.set_out_of_scope(prototypes)
+        self._marked = marked
 
     def start(self) -> None:
         """Follow the store in a background thread."""

@@ -35,7 +35,7 @@ from knowledge.errors import EntryNotFound
 from knowledge.models import Entry
 from knowledge.store import EntryStore
 from retrieval.engine import SearchEngine
-from retrieval.live import LiveSearch, engine_params
+from retrieval.live import LiveSearch, engine_params, load_out_of_scope
 from retrieval.text import Lexicon
 from tests.staff import client_for, login
 
@@ -659,6 +659,94 @@ def test_gap_actions(gaps: FastAPI, editor: TestClient, reviewer: TestClient, ag
         "create",
         "add_question",
     ]
+
+
+def test_noise_clusters_are_left_out_unless_asked_for(seeded: FastAPI, editor: TestClient) -> None:
+    """Issue 17.13: the top clusters were masked phone / ID numbers and test typing."""
+    for question in ["138****5678", "138****5678", "430***********1234", "测试", "test", "养狗要办什么证"]:
+        _gap(seeded, question)
+    body = ok(editor.get("/api/gaps"))
+    assert [c["label"] for c in body["data"]] == ["养狗要办什么证"]
+    assert body["noise_gaps"] == 5 and body["noise_clusters"] >= 2 and body["open_gaps"] == 1
+    everything = ok(editor.get("/api/gaps", params={"include_noise": "true"}))
+    assert everything["open_gaps"] == 6 and everything["noise_clusters"] == 0
+    noise = [c for c in everything["data"] if c["noise"]]
+    assert {q["text"] for c in noise for q in c["questions"]} == {
+        "138****5678",
+        "430***********1234",
+        "测试",
+        "test",
+    }
+    assert all(c["suggested_entry"] is None for c in noise)
+
+
+def test_a_weak_guess_is_not_proposed_as_the_target(seeded: FastAPI, editor: TestClient) -> None:
+    """今天天气怎么样 leaned to newborn-birth at 0.42: that is no reason to add it there."""
+    with seeded.state.workflow.sessions.begin() as s:
+        s.add(
+            GapRow(
+                sender_id="c",
+                question="今天天气怎么样",
+                reason="abstained",
+                top_entry="newborn-birth",
+                score=0.42,
+            )
+        )
+        s.add(
+            GapRow(sender_id="c", question="护照加急要几天", reason="unhelpful", top_entry=OTHER, score=0.81)
+        )
+    clusters = {c["label"]: c for c in ok(editor.get("/api/gaps"))["data"]}
+    weather, passport = clusters["今天天气怎么样"], clusters["护照加急要几天"]
+    assert weather["suggested_entry"] is None and weather["top_entries"][0]["score"] == 0.42
+    assert passport["suggested_entry"] == OTHER and passport["top_entries"][0]["score"] == 0.81
+
+
+def test_marking_out_of_scope_feeds_the_engines_out_of_scope_check(
+    seeded: FastAPI, editor: TestClient, agent: TestClient, settings: Settings
+) -> None:
+    """标记为超出范围: the questions become out-of-scope prototypes; every process follows the knowledge
+    version and declines them from then on (no retraining)."""
+    question = "公司注册资本多少合适"  # business advice, answered as 企业开办 before
+    live: LiveSearch = seeded.state.live
+    assert live.engine.search(question).answerable is True
+    _gap(seeded, question)
+    _gap(seeded, question + "？")
+    cluster = ok(editor.get("/api/gaps"))["data"][0]
+    assert agent.post("/api/gaps/out-of-scope", json={"gap_ids": cluster["gap_ids"]}).status_code == 403
+    version = live.store.knowledge_version()
+    try:
+        assert ok(editor.post("/api/gaps/out-of-scope", json={"gap_ids": cluster["gap_ids"]}))["closed"] == 2
+        assert live.store.knowledge_version() == version + 1
+        assert live.gaps.out_of_scope_questions() == [question]
+        assert live.refresh() is True
+        assert live.engine.search(question).answerable is False
+        assert ok(editor.get("/api/gaps"))["data"] == []
+        assert ok(editor.get("/api/audit"))["data"][0]["action"] == "mark_out_of_scope"
+    finally:  # the engine is shared by the tests
+        live.engine.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
+
+
+def test_try_a_question_against_the_unsaved_draft(editor: TestClient, agent: TestClient) -> None:
+    """试一试: which entry, which part and the score, with the draft in place of the live entry."""
+    entry = ok(editor.get(f"/api/entries/{OTHER}"))["entry"]
+    question = "出国玩要办的本子去哪儿弄"
+    before = ok(editor.post("/api/entries/try", json={"entry": entry, "question": question}))
+    draft = {**entry, "similar_questions": [*entry["similar_questions"], question]}
+    after = ok(editor.post("/api/entries/try", json={"entry": draft, "question": question}))
+    assert after["entry_id"] == OTHER and after["rank"] == 1 and after["answerable"] is True
+    assert after["score"] > (before["score"] or 0) and after["results"][0] == {
+        "id": OTHER,
+        "title": entry["title"],
+        "score": after["score"],
+        "this": True,
+    }
+    assert after["verdict"].startswith("助手会用这个条目")
+    assert after["part"] == "location" and after["part_title"] == "办理地点"
+    whole = ok(editor.post("/api/entries/try", json={"entry": draft, "question": "办护照"}))
+    assert whole["part"] is None and whole["part_title"] == "完整的一次性告知"
+    assert agent.post("/api/entries/try", json={"entry": draft, "question": question}).status_code == 403
+    # nothing was saved or indexed
+    assert question not in ok(editor.get(f"/api/entries/{OTHER}"))["entry"]["similar_questions"]
 
 
 # -- dashboard --------------------------------------------------------------------------------------

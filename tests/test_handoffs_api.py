@@ -499,8 +499,11 @@ def test_suggestions_follow_the_citizens_last_messages(app: FastAPI, agent: Test
     r = agent.get(f"/api/handoffs/{ticket_id}/suggestions")
     assert r.status_code == 200
     results = r.json()["results"]
-    assert len(results) == 3 and results[0]["id"] == "newborn-birth"
+    # only what the conversation was clearly about: 转人工 (the handoff request) is about no service, and
+    # entries that merely score something for 上户口 (everything does in a dense index) are left out
+    assert [s["id"] for s in results] == ["newborn-birth"]
     first = results[0]
+    assert first["basis"] == "市民说：“孩子刚出生，要给宝宝上户口”" and first["current"] is False
     assert first["text"].startswith("【新生儿出生一件事】一次性告知") and "申请材料" in first["text"]
     assert first["speech"].startswith("您要办的是新生儿出生一件事") and "样材料" in first["speech"]
     assert first["guide_url"] == "/guide/newborn-birth"
@@ -519,9 +522,93 @@ def test_suggestions_put_the_bots_current_service_first_with_its_answers(
         transcript=[{"role": "user", "text": "我要投诉"}],
     )
     first = agent.get(f"/api/handoffs/{ticket_id}/suggestions").json()["results"][0]
-    assert first["id"] == "newborn-birth"
+    assert first["id"] == "newborn-birth" and first["current"] is True
     assert "parents_married" not in {s["id"] for s in first["situations"]}  # already answered
     assert "非婚生育说明" not in first["text"]  # tailored to the answer
+
+
+def test_the_current_service_carries_the_score_the_bot_gave_it_above_unrelated_entries(
+    app: FastAPI, agent: TestClient
+) -> None:
+    """Issue 17.9: the conversation's own service showed 匹配度 0% below unrelated entries at 61%."""
+    ticket_id = add_ticket(
+        app,
+        sender_id="c9",
+        current_service="newborn-birth",
+        candidates=[{"id": "newborn-birth", "title": "新生儿出生一件事", "score": 0.93}],
+        transcript=[
+            {"role": "user", "text": "宝宝刚出生要办什么手续"},
+            {"role": "user", "text": '/choose_option{"option":"yes"}'},
+            {"role": "user", "text": "转人工"},
+        ],
+    )
+    results = agent.get(f"/api/handoffs/{ticket_id}/suggestions").json()["results"]
+    assert results[0]["id"] == "newborn-birth" and results[0]["current"] is True
+    assert results[0]["score"] >= 0.9
+    assert results[0]["basis"] == "智能助手正在为市民解答的事项"
+    # 转人工 is not searched (it scored 社保关系转移 74%): nothing about transfers is suggested
+    assert all(r["score"] <= results[0]["score"] for r in results)
+    assert "social-insurance-transfer" not in [r["id"] for r in results]
+
+
+def test_the_ticket_shows_what_the_citizen_saw_and_chose(app: FastAPI, agent: TestClient) -> None:
+    """Issue 17.8: button clicks and situation answers read as the citizen saw them."""
+    app.state.conversations.add(
+        "c8",
+        "bot",
+        {
+            "type": "buttons",
+            "text": "（1/3）宝宝的父母是否已经登记结婚？",
+            "buttons": [
+                {"title": "是", "payload": '/choose_option{"option":"yes"}'},
+                {"title": "否", "payload": '/choose_option{"option":"no"}'},
+            ],
+        },
+    )
+    ticket_id = add_ticket(
+        app,
+        sender_id="c8",
+        current_service="newborn-birth",
+        slots={
+            "current_service": "newborn-birth",
+            "situations": {"parents_married": "yes", "registered_with": "mother"},
+            "requested_part": "materials",
+        },
+        transcript=[
+            {"role": "user", "text": "宝宝刚出生要办什么手续"},
+            {"role": "user", "text": '/choose_option{"option": "yes"}'},
+            {"role": "user", "text": '/choose_option{"option":"mother"}'},  # not in the stored buttons
+            {"role": "user", "text": "/request_human"},
+        ],
+    )
+    app.state.conversations.add("c8", "user", {"type": "text", "text": '/choose_option{"option":"no"}'})
+    body = agent.get(f"/api/handoffs/{ticket_id}").json()
+    said = [h["text"] for h in body["history"] if h["role"] == "user"]
+    assert said == ["宝宝刚出生要办什么手续", "〔点选〕是", "〔点选〕随母亲", "〔点选〕转人工", "〔点选〕否"]
+    assert body["filled"] == [
+        {"label": "宝宝的父母是否已经登记结婚？", "value": "是"},
+        {"label": "宝宝随谁落户？", "value": "随母亲"},
+        {"label": "想了解", "value": "申请材料"},
+    ]
+
+
+def test_a_left_message_is_in_the_ticket(app: FastAPI, agent: TestClient) -> None:
+    ticket_id = add_ticket(
+        app,
+        sender_id="c7",
+        status="left-message",
+        callback_phone="13812345678",
+        transcript=[
+            {"role": "user", "text": "转人工"},
+            {"role": "user", "text": "想问公租房什么时候能排到", "kind": "left_message"},
+        ],
+    )
+    listed = next(t for t in agent.get("/api/handoffs").json()["data"] if t["id"] == ticket_id)
+    assert listed["left_message"] == "想问公租房什么时候能排到"
+    assert listed["callback_phone"] == "138****5678"
+    # the left message says what it is about: it is searched; 转人工 is not
+    results = agent.get(f"/api/handoffs/{ticket_id}/suggestions").json()["results"]
+    assert results and results[0]["id"] == "public-rental-housing"
 
 
 def test_phone_assist_returns_the_read_aloud_checklist_and_questions(agent: TestClient) -> None:

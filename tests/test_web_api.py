@@ -219,7 +219,8 @@ def test_callback_keeps_the_number_on_the_ticket(api: TestClient, phone: str) ->
     assert r.json()["ok"] is True and "12345" in r.json()["expect"]
     [ticket] = rows(api, HandoffRow)
     assert ticket.status == "left-message" and ticket.callback_phone == phone.replace(" ", "")
-    assert ticket.transcript[-1] == {"role": "user", "text": "请回电，身份证的事"}
+    # marked as the left message: the agent console shows it as such (留言内容)
+    assert ticket.transcript[-1] == {"role": "user", "text": "请回电，身份证的事", "kind": "left_message"}
     notice = api.get("/api/chat/web-test-1/messages").json()["messages"][-1]
     assert notice["role"] == "system" and "回电" in notice["text"]
     if phone.startswith("1"):  # a mobile number is personal data: shown masked in the transcript

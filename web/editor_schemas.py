@@ -58,6 +58,31 @@ class PreviewPublic(BaseModel):
     guide_html: str = Field(description="the /guide page, every piece of entry text escaped")
 
 
+class TrialRequest(BaseModel):
+    entry: dict[str, Any] = Field(description=ENTRY_DOC + " (the form as it is, saved or not)")
+    question: str = Field(min_length=1, max_length=500, description="a question a citizen might ask")
+
+
+class TrialHit(BaseModel):
+    id: str
+    title: str
+    score: float
+    this: bool = Field(description="the entry being tried")
+
+
+class TrialPublic(BaseModel):
+    question: str
+    entry_id: str
+    rank: int | None = Field(description="the tried entry's place (1 = answers), null when not in the top 5")
+    score: float | None = Field(description="the tried entry's score, null when not in the top 5")
+    answerable: bool = Field(description="the assistant would answer (else it declines, offering a person)")
+    ambiguous: bool = Field(description="the first two are too close: the assistant asks which one")
+    part: str | None = Field(description="the part of the guide the question asks for (null: all of it)")
+    part_title: str
+    verdict: str = Field(description="what the citizen would get, in one sentence")
+    results: list[TrialHit]
+
+
 class FieldError(BaseModel):
     field: str = Field(description="dotted path into the entry, e.g. materials.0.name")
     message: str
@@ -201,13 +226,23 @@ class GapClusterPublic(BaseModel):
     reasons: dict[str, int] = Field(description="abstained | low_confidence | unhelpful | handoff → count")
     questions: list[GapQuestionPublic]
     gap_ids: list[int]
-    top_entries: list[dict[str, Any]] = Field(description="entries the engine leaned towards, with titles")
+    top_entries: list[dict[str, Any]] = Field(
+        description="entries the engine leaned towards, with titles, counts and best scores"
+    )
+    noise: bool = Field(
+        False, description="only masked numbers or test typing: nothing to add to the knowledge"
+    )
+    suggested_entry: str | None = Field(
+        None, description="the target entry proposed for 加为相似问法 (only from GAP_TARGET_MIN_SCORE on)"
+    )
 
 
 class GapsPublic(BaseModel):
     data: list[GapClusterPublic]
     count: int
     open_gaps: int
+    noise_clusters: int = Field(0, description="noise clusters left out (include_noise=false)")
+    noise_gaps: int = Field(0, description="gap records in the noise clusters left out")
 
 
 class GapIds(BaseModel):

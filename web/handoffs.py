@@ -12,6 +12,7 @@ a callback number (``POST /api/chat/{sender_id}/callback``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Literal
 
 from sqlalchemy import case, select, update
@@ -19,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.accounts import Account
 from core.db import HandoffRow, MessageRow, utcnow
+from knowledge.checklist import UNSURE
+from knowledge.models import Entry
+from knowledge.render import PART_TITLES
+from web.commands import canonical
 from web.conversations import Conversations
 
 STATUSES = ("waiting", "active", "left-message", "offline", "closed")
@@ -67,6 +72,88 @@ class TicketConflict(HandoffError):
 
 class NotTicketHolder(HandoffError):
     status_code = 403
+
+
+# what a public command button says (the widget's 转人工 button and integrations send these)
+COMMAND_TITLES = {
+    "/request_human": "转人工",
+    "/greet": "你好",
+    "/goodbye": "再见",
+    "/thank": "谢谢",
+    "/affirm": "是",
+    "/deny": "否",
+}
+LEFT_MESSAGE = "left_message"  # the ``kind`` of the transcript line holding a citizen's 留言
+
+
+def button_titles(value: Any, into: dict[str, str] | None = None) -> dict[str, str]:
+    """Canonical payload → the title the citizen saw, for every button inside stored messages."""
+    out = {} if into is None else into
+    if isinstance(value, dict):
+        payload, title = value.get("payload"), value.get("title") or value.get("label")
+        if isinstance(payload, str) and isinstance(title, str) and title and (c := canonical(payload)):
+            out[c] = title
+        for v in value.values():
+            if isinstance(v, dict | list):
+                button_titles(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            button_titles(v, out)
+    return out
+
+
+def option_label(entry: Entry | None, value: str, situation: str | None = None) -> str | None:
+    """The label of a situation option (``yes`` → 是) in ``entry``; ``situation`` narrows it down."""
+    if value == UNSURE:
+        return "不确定"
+    for s in entry.situations if entry else []:
+        if situation is None or s.id == situation:
+            for o in s.options:
+                if o.value == value:
+                    return o.label
+    return None
+
+
+def chosen(text: str, titles: dict[str, str], entry: Entry | None) -> str:
+    """A button payload the citizen sent (``/choose_option{"option":"yes"}``) as what they saw and
+    chose (``〔点选〕是``); any other text as it is."""
+    command = canonical(text) if text.startswith("/") else None
+    if command is None:
+        return text
+    title = titles.get(command) or COMMAND_TITLES.get(command)
+    if title is None and command.startswith("/choose_option{"):
+        entities = json.loads(command[len("/choose_option") :])  # canonical: valid JSON
+        title = option_label(entry, str(entities.get("option", "")))
+    return f"〔点选〕{title}" if title else "〔点选了一个按钮〕"
+
+
+def filled_in(slots: dict[str, Any], entry: Entry | None) -> list[dict[str, str]]:
+    """What the citizen told the assistant, as the citizen saw it: each answered situation question
+    with the option chosen (是否已婚？→ 是), and the part of the guide asked about."""
+    out: list[dict[str, str]] = []
+    answers = slots.get("situations")
+    by_id = {s.id: s for s in entry.situations} if entry else {}
+    if isinstance(answers, dict):
+        for sid, value in answers.items():
+            question = by_id[sid].question if sid in by_id else str(sid)
+            label = option_label(entry, str(value), str(sid)) or str(value)
+            out.append({"label": question, "value": label})
+    part = slots.get("requested_part")
+    if isinstance(part, str) and part:
+        titles = [PART_TITLES.get(p, p) for p in part.split(",") if p]
+        out.append({"label": "想了解", "value": "、".join(titles)})
+    return out
+
+
+def left_message(ticket: HandoffRow) -> str | None:
+    """The message the citizen left with a callback number, if any."""
+    if not ticket.callback_phone:
+        return None
+    lines = [t for t in ticket.transcript or [] if isinstance(t, dict) and t.get("role", "user") == "user"]
+    marked = [t for t in lines if t.get("kind") == LEFT_MESSAGE]
+    last = marked[-1] if marked else (lines[-1] if lines else None)  # (tickets from before the mark)
+    text = str(last.get("text", "")).strip() if last else ""
+    return text or None
 
 
 def describe(payload: dict[str, Any]) -> str:
@@ -121,13 +208,29 @@ class HandoffQueue:
         with self.sessions() as s:
             return list(s.scalars(query))
 
-    def history(self, ticket: HandoffRow) -> list[dict[str, Any]]:
-        """The full conversation: the transcript handed over, then every message since (masked)."""
+    def offered_titles(self, ticket: HandoffRow) -> dict[str, str]:
+        """The titles of the buttons the assistant offered in the conversation (payload → title)."""
+        query = (
+            select(MessageRow.payload)
+            .where(MessageRow.sender_id == ticket.sender_id, MessageRow.role == "bot")
+            .order_by(MessageRow.id)
+            .limit(500)
+        )
+        titles: dict[str, str] = {}
+        with self.sessions() as s:
+            for payload in s.scalars(query):
+                button_titles(payload, titles)
+        return titles
+
+    def history(self, ticket: HandoffRow, entry: Entry | None = None) -> list[dict[str, Any]]:
+        """The full conversation: the transcript handed over, then every message since (masked). A
+        button the citizen pressed reads as its title (``entry``: the service, for its options)."""
+        titles = self.offered_titles(ticket)
         items: list[dict[str, Any]] = [
             {
                 "id": None,
                 "role": str(t.get("role", "user")),
-                "text": self.conversations.mask(str(t.get("text", "")))
+                "text": chosen(self.conversations.mask(str(t.get("text", ""))), titles, entry)
                 if t.get("role", "user") == "user"
                 else str(t.get("text", "")),
                 "at": None,
@@ -137,19 +240,23 @@ class HandoffQueue:
         ]
         for m in self._messages(ticket):
             # citizens' messages were masked when stored; the bureau's are shown as said
-            item = {"id": m.id, "role": m.role, "text": describe(m.payload), "at": m.created_at}
+            text = describe(m.payload)
+            if m.role == "user":
+                text = chosen(text, titles, entry)
+            item = {"id": m.id, "role": m.role, "text": text, "at": m.created_at}
             if m.payload.get("agent"):
                 item["agent"] = str(m.payload["agent"])
             items.append(item)
         return items
 
     def citizen_texts(self, ticket: HandoffRow, n: int = 3) -> list[str]:
-        """The citizen's last ``n`` typed messages (button payloads skipped), oldest first."""
-        typed = [
-            str(t.get("text", ""))
-            for t in ticket.transcript
-            if isinstance(t, dict) and t.get("role") == "user"
-        ]
+        """The citizen's last ``n`` typed messages (button payloads skipped), oldest first. The message
+        that asked for a person (转人工, 没用) is about no service and is left out."""
+        lines = [t for t in ticket.transcript if isinstance(t, dict) and t.get("role") == "user"]
+        asked = [i for i, t in enumerate(lines) if t.get("kind") != LEFT_MESSAGE]
+        if asked and ticket.reason in ("explicit", "negative_feedback"):
+            del lines[asked[-1]]
+        typed = [str(t.get("text", "")) for t in lines]
         typed += [str(m.payload.get("text", "")) for m in self._messages(ticket) if m.role == "user"]
         typed = [t for t in typed if t.strip() and not t.startswith("/")]
         return typed[-n:]

@@ -103,6 +103,11 @@ class SessionPublic(BaseModel):
 # -- handoff tickets (web/routes/handoffs.py) ---------------------------------------------------
 
 
+class FilledItem(BaseModel):
+    label: str = Field(description="the situation question as the citizen saw it, or 想了解")
+    value: str = Field(description="the option's label the citizen chose (是 / 否 / 不确定 …)")
+
+
 class TicketPublic(BaseModel):
     id: int
     sender_id: str
@@ -120,6 +125,14 @@ class TicketPublic(BaseModel):
     over_sla: bool = Field(description="still waiting longer than HANDOFF_SLA_S")
     claimed_by: str | None
     callback_phone: str | None = Field(description="callback number left by the citizen, masked")
+    left_message: str | None = Field(
+        None, description="the message the citizen left with the number (masked)"
+    )
+    filled: list[FilledItem] = Field(
+        default_factory=list,
+        description="what the citizen told the assistant as they saw it: each situation question with the "
+        "option chosen, and the part of the guide asked about",
+    )
     resolution: str | None
     created_at: UtcDateTime
     claimed_at: UtcDateTime | None
@@ -188,6 +201,8 @@ class Suggestion(BaseModel):
     speech: str = Field(description="the read-aloud version for the phone")
     situations: list[SituationQuestion]
     guide_url: str
+    current: bool = Field(False, description="the service the assistant was on in this conversation")
+    basis: str = Field("", description="why it is suggested, for the agent (e.g. the citizen's words)")
 
 
 class AssistResponse(BaseModel):

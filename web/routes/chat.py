@@ -32,7 +32,7 @@ from web.client_address import client_address
 from web.conversation_binding import Binding
 from web.conversations import Conversations
 from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
-from web.handoffs import HandoffQueue
+from web.handoffs import LEFT_MESSAGE, HandoffQueue
 from web.limits import enforce, rate_limited
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import (
@@ -215,7 +215,10 @@ def leave_message(
             .values(
                 status="left-message",
                 callback_phone=phone,
-                transcript=[*ticket.transcript, {"role": "user", "text": conversations.mask(body.message)}],
+                transcript=[
+                    *ticket.transcript,
+                    {"role": "user", "text": conversations.mask(body.message), "kind": LEFT_MESSAGE},
+                ],
                 updated_at=utcnow(),
             )
         ).rowcount  # type: ignore[attr-defined]

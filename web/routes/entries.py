@@ -19,7 +19,7 @@ from knowledge.models import Status
 from knowledge.render import card, html_page
 from knowledge.validation import check_entry
 from knowledge.workflow import EntryState
-from web.deps import EditorUser, StaffUser, TriageUser, WorkflowDep, actor
+from web.deps import EditorUser, LiveDep, StaffUser, TriageUser, WorkflowDep, actor
 from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
     EntriesPublic,
@@ -29,8 +29,11 @@ from web.editor_schemas import (
     EntryUpdate,
     PreviewPublic,
     PreviewRequest,
+    TrialPublic,
+    TrialRequest,
 )
 from web.schemas import DB_INT_MAX
+from web.trial import trial
 
 router = APIRouter(
     prefix="/api/entries",
@@ -112,6 +115,15 @@ def preview(body: PreviewRequest, _: TriageUser) -> PreviewPublic:
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return PreviewPublic(card=payload, guide_html=html_page(entry, body.answers))
+
+
+@router.post("/try", response_model=TrialPublic, responses={422: ENTRY_ERRORS[422]})
+def try_question(body: TrialRequest, _: TriageUser, live: LiveDep) -> TrialPublic:
+    """试一试: which entry the assistant would answer ``question`` with, which part, and the score, with
+    the entry as sent (a draft, not saved or published) in place of its live version."""
+    raw: dict[str, Any] = {**body.entry, "status": "draft", "version": body.entry.get("version") or 1}
+    entry = check_entry(raw, frozenset(body.entry.get("related") or []) - {body.entry.get("id")})
+    return trial(live.engine, entry, body.question.strip())
 
 
 @router.get("/{entry_id}", response_model=EntryPublic, responses=ENTRY_ERRORS)

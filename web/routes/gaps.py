@@ -3,7 +3,10 @@
 ``GET /api/gaps`` groups the open gaps (abstained, low confidence, rated 没用, ended in a handoff) with
 the live engine's encoder and gives counts and last-seen dates. One action closes a cluster: add a
 question to an entry as a similar question (a draft change, reviewed like any other), start a new
-entry draft from it, or dismiss it.
+entry draft from it, mark it out of scope (the assistant declines such questions from then on, no
+retraining), or dismiss it. Clusters of noise (only masked numbers, test typing) are left out unless
+asked for, and the entry the engine leaned towards is proposed as the target only when it scored at
+least ``GAP_TARGET_MIN_SCORE``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from core.db import utcnow
-from knowledge.gaps import DISMISSED, REASONS, RESOLVED, GapCluster
+from knowledge.gaps import DISMISSED, OUT_OF_SCOPE, REASONS, RESOLVED, GapCluster
 from web.deps import EditorUser, GapsDep, LiveDep, SettingsDep, StaffUser, TriageUser, WorkflowDep, actor
 from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
@@ -38,7 +41,11 @@ router = APIRouter(
 )
 
 
-def cluster_public(c: GapCluster, titles: dict[str, str], max_questions: int = 20) -> GapClusterPublic:
+def cluster_public(
+    c: GapCluster, titles: dict[str, str], min_score: float = 0.0, max_questions: int = 20
+) -> GapClusterPublic:
+    best = c.top_entries[0][0] if c.top_entries else None
+    confident = best is not None and best in titles and c.top_scores.get(best, 0.0) >= min_score
     return GapClusterPublic(
         id=c.id,
         label=c.label,
@@ -48,7 +55,12 @@ def cluster_public(c: GapCluster, titles: dict[str, str], max_questions: int = 2
         reasons=c.reasons,
         questions=[GapQuestionPublic(**q.__dict__) for q in c.questions[:max_questions]],
         gap_ids=c.gap_ids,
-        top_entries=[{"entry_id": e, "title": titles.get(e, e), "count": n} for e, n in c.top_entries],
+        top_entries=[
+            {"entry_id": e, "title": titles.get(e, e), "count": n, "score": c.top_scores.get(e)}
+            for e, n in c.top_entries
+        ],
+        noise=c.noise,
+        suggested_entry=best if confident and not c.noise else None,
     )
 
 
@@ -61,6 +73,7 @@ def list_gaps(
     workflow: WorkflowDep,
     days: int = Query(90, ge=1, le=3650, description="gaps recorded in the last this many days"),
     reason: Annotated[list[str] | None, Query(description=" | ".join(REASONS))] = None,
+    include_noise: bool = Query(False, description="also list noise clusters (masked numbers, test typing)"),
 ) -> GapsPublic:
     since = utcnow() - dt.timedelta(days=days)
     wanted = {r for r in reason or [] if r in REASONS} or None
@@ -68,10 +81,14 @@ def list_gaps(
         live.engine.encoder.encode_questions, settings.gap_cluster_similarity, since, wanted
     )
     titles = {s.id: str(s.content.get("title", s.id)) for s in workflow.all()}
+    noise = [c for c in clusters if c.noise]
+    shown = clusters if include_noise else [c for c in clusters if not c.noise]
     return GapsPublic(
-        data=[cluster_public(c, titles) for c in clusters],
-        count=len(clusters),
-        open_gaps=sum(c.count for c in clusters),
+        data=[cluster_public(c, titles, settings.gap_target_min_score) for c in shown],
+        count=len(shown),
+        open_gaps=sum(c.count for c in shown),
+        noise_clusters=0 if include_noise else len(noise),
+        noise_gaps=0 if include_noise else sum(c.count for c in noise),
     )
 
 
@@ -104,4 +121,18 @@ def dismiss(body: GapIds, user: TriageUser, gaps: GapsDep, workflow: WorkflowDep
         workflow.record(
             actor(user), "dismiss_gaps", comment=f"{closed} 条：{questions[0] if questions else ''}"
         )
+    return GapActionPublic(closed=closed)
+
+
+@router.post("/out-of-scope", response_model=GapActionPublic)
+def mark_out_of_scope(
+    body: GapIds, user: TriageUser, gaps: GapsDep, workflow: WorkflowDep
+) -> GapActionPublic:
+    """Not a government-service question (weather, shares, chit-chat): the questions become examples of
+    the engine's out-of-scope check, so the assistant declines such questions from now on (every
+    process follows within seconds, no retraining); the cluster is closed."""
+    questions = gaps.questions(body.gap_ids)
+    closed = gaps.close(body.gap_ids, OUT_OF_SCOPE, user.username)
+    if closed:
+        workflow.record(actor(user), "mark_out_of_scope", comment=f"{closed} 条：{'、'.join(questions[:5])}")
     return GapActionPublic(closed=closed)

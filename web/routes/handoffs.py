@@ -16,10 +16,17 @@ from starlette.concurrency import run_in_threadpool
 from core.db import HandoffRow, utcnow
 from core.pii import mask_data, mask_phone
 from knowledge.models import Entry
-from web.assist import suggest
+from web.assist import for_conversation
 from web.auth import AgentUser, AuthDep
 from web.deps import HandoffsDep, LiveDep, RasaDep, SettingsDep
-from web.handoffs import QUEUE_STATUSES, STATUS_TITLES, STATUSES, waiting_seconds
+from web.handoffs import (
+    QUEUE_STATUSES,
+    STATUS_TITLES,
+    STATUSES,
+    filled_in,
+    left_message,
+    waiting_seconds,
+)
 from web.rasa import RasaUnavailable
 from web.schemas import (
     DB_INT_MAX,
@@ -84,6 +91,8 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
         "over_sla": ticket.status == "waiting" and waited > sla_s,
         "claimed_by": ticket.claimed_by,
         "callback_phone": mask_phone(ticket.callback_phone) if ticket.callback_phone else None,
+        "left_message": left_message(ticket),
+        "filled": filled_in(ticket.slots or {}, entry),
         "resolution": ticket.resolution,
         "created_at": _utc(ticket.created_at),
         "claimed_at": _utc(ticket.claimed_at),
@@ -131,21 +140,28 @@ def get_ticket(
     """One ticket with its full history: the transcript handed over plus every message since."""
     ticket = queue.get(ticket_id)
     holder = ticket.status == "active" and ticket.claimed_by == agent.username
+    entries = live.engine.entries
+    history = queue.history(ticket, entries.get(ticket.current_service or ""))
     return TicketDetail(
-        **_fields(ticket, settings.handoff_sla_s, live.engine.entries, utcnow()),
-        history=[HistoryItem(**{**h, "at": _utc(h["at"])}) for h in queue.history(ticket)],
+        **_fields(ticket, settings.handoff_sla_s, entries, utcnow()),
+        history=[HistoryItem(**{**h, "at": _utc(h["at"])}) for h in history],
         callback_phone_full=ticket.callback_phone if holder else None,
     )
 
 
 @router.get("/{ticket_id}/suggestions", response_model=AssistResponse)
 def suggestions(ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, live: LiveDep) -> AssistResponse:
-    """The top 3 entries for the citizen's last 3 messages (the service the bot was on first)."""
+    """Up to 3 entries for the conversation: the service the bot was on first (with the score the bot
+    gave it), then what the citizen's last 3 messages were clearly about; weak matches are left out."""
     ticket = queue.get(ticket_id)
     situations = (ticket.slots or {}).get("situations")
     answers = {str(k): str(v) for k, v in situations.items()} if isinstance(situations, dict) else {}
-    return suggest(
-        live.engine, " ".join(queue.citizen_texts(ticket)), answers=answers, prefer=ticket.current_service
+    return for_conversation(
+        live.engine,
+        queue.citizen_texts(ticket),
+        current=ticket.current_service,
+        candidates=ticket.candidates or [],
+        answers=answers,
     )
 
 

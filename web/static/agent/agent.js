@@ -1,6 +1,7 @@
 /*
- * 12345 agent console: login, live handoff queue, takeover (claim / reply / release / close),
- * suggested answers and phone assist. Talks only to this origin's JSON API; builds the DOM with
+ * 12345 agent console: login, live handoff queue (sorted, filtered, with an alert for new tickets:
+ * title, optional sound, desktop notification), takeover (claim / reply / release / close), suggested
+ * answers and phone assist. Talks only to this origin's JSON API; builds the DOM with
  * textContent only (never innerHTML), so nothing a citizen types can run here.
  */
 (function () {
@@ -18,8 +19,32 @@
     left_message: '留言'
   };
 
+  const TITLE = document.title;
+  const SOUND_KEY = 'banshi-agent-sound';
+  const SORT_KEY = 'banshi-agent-sort';
+  const FILTERS = {
+    all: function () { return true; },
+    waiting: function (t) { return t.status === 'waiting'; },
+    mine: function (t) { return t.status === 'active' && !!state.me && t.claimed_by === state.me.username; },
+    'left-message': function (t) { return t.status === 'left-message'; },
+    overdue: function (t) { return !!t.over_sla; }
+  };
+  const FILTER_EMPTY = {
+    all: '暂无工单。',
+    waiting: '没有排队中的市民。',
+    mine: '您当前没有处理中的会话。',
+    'left-message': '没有待回电的留言。',
+    overdue: '没有超时的工单。'
+  };
+
   const state = {
     me: null,
+    filter: 'all',
+    sort: 'newest',
+    tickets: [],
+    known: null,         // ids of tickets seen in the queue (null until the first poll)
+    unseen: new Set(),   // new tickets the agent has not opened yet
+    audio: null,
     csrf: '',
     sla: 180,
     selected: null,      // ticket id
@@ -150,6 +175,7 @@
       return;
     }
     $('console').hidden = false;
+    desktopState();
     pollQueue();
   }
 
@@ -158,6 +184,9 @@
     clearTimeout(state.ticketTimer);
     state.selected = null;
     state.ticket = null;
+    state.known = null;
+    state.unseen.clear();
+    updateTitle();
   }
 
   $('login-form').addEventListener('submit', async function (e) {
@@ -205,6 +234,8 @@
     const classes = ['ticket', 'status-' + t.status];
     if (t.over_sla) classes.push('over-sla');
     if (t.id === state.selected) classes.push('selected');
+    const fresh = state.unseen.has(t.id);
+    if (fresh) classes.push('is-new');
     const mine = t.status === 'active' && state.me && t.claimed_by === state.me.username;
     const who = t.status === 'active' ? (mine ? '由我处理' : '由 ' + t.claimed_by + ' 处理') : t.status_title;
     const service = t.current_service_title || t.current_service || '未识别事项';
@@ -216,38 +247,179 @@
       onclick: function () { selectTicket(t.id); }
     }, [
       el('span', { className: 'ticket-line' }, [
-        el('span', { className: 'ticket-id', text: '#' + t.id }),
+        el('span', { className: 'ticket-id' }, [
+          '#' + t.id,
+          fresh ? el('span', { className: 'badge badge-new', text: '新' }) : null
+        ]),
         el('span', { className: 'wait', text: (t.status === 'active' ? '已等 ' : '等待 ') + duration(t.waiting_seconds) }),
       ]),
       el('span', { className: 'ticket-line' }, [
         el('span', { text: REASONS[t.reason] || t.reason }),
         t.over_sla ? el('span', { className: 'badge badge-sla', text: '超时' }) : el('span', { className: 'badge', text: who })
       ]),
-      el('span', { className: 'ticket-sub', text: service + (t.callback_phone ? ' · 回拨 ' + t.callback_phone : '') })
+      el('span', { className: 'ticket-sub', text: service + (t.callback_phone ? ' · 回拨 ' + t.callback_phone : '') }),
+      t.left_message ? el('span', { className: 'ticket-note', text: '留言：' + t.left_message }) : null
     ]);
+  }
+
+  function created(t) { return new Date(t.created_at).getTime() || 0; }
+
+  function ordered(tickets) {
+    const newest = state.sort !== 'oldest';
+    return tickets.slice().sort(function (a, b) {
+      const d = created(a) - created(b) || a.id - b.id;
+      return newest ? -d : d;
+    });
   }
 
   function renderQueue(data) {
     state.sla = data.sla_seconds || state.sla;
-    $('queue-sla').textContent = '排队超过 ' + Math.round(state.sla / 60) + ' 分钟标红（最早的在最上面）';
+    state.tickets = data.data;
+    noticeNew(data.data);
+    $('queue-sla').textContent = '排队超过 ' + Math.round(state.sla / 60) + ' 分钟标红' +
+      (state.sort === 'oldest' ? '（等得最久的在最上面）' : '（最新的在最上面）');
     $('queue-count').textContent = '（' + data.count + '）';
+    document.querySelectorAll('#queue-filters .chip').forEach(function (chip) {
+      const f = chip.getAttribute('data-filter');
+      chip.querySelector('.chip-count').textContent = String(data.data.filter(FILTERS[f]).length);
+      chip.setAttribute('aria-pressed', f === state.filter ? 'true' : 'false');
+    });
+    const shown = ordered(data.data.filter(FILTERS[state.filter]));
     const focused = document.activeElement && document.activeElement.classList.contains('ticket')
       ? document.activeElement.getAttribute('data-id') : null;
     const list = $('queue');
-    list.replaceChildren.apply(list, data.data.map(function (t) { return el('li', {}, [ticketButton(t)]); }));
-    $('queue-empty').hidden = data.count > 0;
+    list.replaceChildren.apply(list, shown.map(function (t) { return el('li', {}, [ticketButton(t)]); }));
+    $('queue-empty').textContent = FILTER_EMPTY[state.filter];
+    $('queue-empty').hidden = shown.length > 0;
     if (focused) {
       const again = list.querySelector('.ticket[data-id="' + focused + '"]');
       if (again) again.focus();
     }
   }
 
+  /* ------------------------------------------------------------------ new-ticket alert */
+
+  function noticeNew(tickets) {
+    const ids = new Set(tickets.map(function (t) { return t.id; }));
+    const first = state.known === null;
+    const arrived = first ? [] : tickets.filter(function (t) {
+      return !state.known.has(t.id) && (t.status === 'waiting' || t.status === 'left-message');
+    });
+    state.known = ids;
+    state.unseen.forEach(function (id) { if (!ids.has(id)) state.unseen.delete(id); });
+    arrived.forEach(function (t) { state.unseen.add(t.id); });
+    if (arrived.length) alertNew(arrived);
+    updateTitle();
+  }
+
+  function updateTitle() {
+    const n = state.unseen.size;
+    document.title = n ? '（' + n + '）新工单 · ' + TITLE : TITLE;
+  }
+
+  function alertNew(arrived) {
+    const t = arrived[arrived.length - 1];
+    const what = (REASONS[t.reason] || t.reason) + ' · ' + (t.current_service_title || '未识别事项');
+    $('queue-announce').textContent = '新工单 #' + t.id + '：' + what;
+    if ($('alert-sound').checked) beep();
+    if ('Notification' in window && Notification.permission === 'granted' && !document.hasFocus()) {
+      try {
+        const n = new Notification('新工单 #' + t.id + (arrived.length > 1 ? ' 等 ' + arrived.length + ' 个' : ''), {
+          body: what + (t.left_message ? '\n留言：' + t.left_message : ''),
+          tag: 'banshi-ticket-' + t.id
+        });
+        n.onclick = function () { window.focus(); selectTicket(t.id); n.close(); };
+      } catch (e) { /* notifications unavailable (e.g. some mobile browsers) */ }
+    }
+  }
+
+  function beep() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      state.audio = state.audio || new Ctx();
+      const ctx = state.audio;
+      [0, 0.25].forEach(function (at) {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.frequency.value = 880;
+        gain.gain.setValueAtTime(0.15, ctx.currentTime + at);
+        gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + at + 0.2);
+        osc.connect(gain);
+        gain.connect(ctx.destination);
+        osc.start(ctx.currentTime + at);
+        osc.stop(ctx.currentTime + at + 0.2);
+      });
+    } catch (e) { /* no audio output */ }
+  }
+
+  function desktopState() {
+    const button = $('alert-desktop');
+    const label = $('alert-desktop-state');
+    if (!('Notification' in window)) {
+      button.hidden = true;
+      label.textContent = '此浏览器不支持桌面通知';
+      return;
+    }
+    button.hidden = Notification.permission !== 'default';
+    label.textContent = Notification.permission === 'granted' ? '桌面通知已开启'
+      : Notification.permission === 'denied' ? '桌面通知已被浏览器阻止（可在网站设置中允许）' : '';
+  }
+
+  $('alert-desktop').addEventListener('click', function () {
+    if (!('Notification' in window)) return;
+    const asked = Notification.requestPermission(desktopState);
+    if (asked && asked.then) asked.then(desktopState);
+  });
+
+  $('alert-sound').checked = localStorage.getItem(SOUND_KEY) === '1';
+  $('alert-sound').addEventListener('change', function () {
+    localStorage.setItem(SOUND_KEY, $('alert-sound').checked ? '1' : '0');
+    if ($('alert-sound').checked) beep();  // a user gesture: lets the browser play later alerts
+  });
+
+  state.sort = localStorage.getItem(SORT_KEY) === 'oldest' ? 'oldest' : 'newest';
+  $('queue-sort').value = state.sort;
+  $('queue-sort').addEventListener('change', function () {
+    state.sort = $('queue-sort').value;
+    localStorage.setItem(SORT_KEY, state.sort);
+    renderQueue({ data: state.tickets, count: state.tickets.length, sla_seconds: state.sla });
+  });
+
+  document.querySelectorAll('#queue-filters .chip').forEach(function (chip) {
+    chip.addEventListener('click', function () {
+      state.filter = chip.getAttribute('data-filter');
+      renderQueue({ data: state.tickets, count: state.tickets.length, sla_seconds: state.sla });
+    });
+  });
+
+  /* ------------------------------------------------------------------ work area tabs */
+
+  function showWork(name) {
+    const ticket = name === 'ticket';
+    $('tab-ticket').setAttribute('aria-selected', ticket ? 'true' : 'false');
+    $('tab-phone').setAttribute('aria-selected', ticket ? 'false' : 'true');
+    $('tab-ticket').tabIndex = ticket ? 0 : -1;
+    $('tab-phone').tabIndex = ticket ? -1 : 0;
+    $('ticket-panel').hidden = !ticket;
+    $('phone-panel').hidden = ticket;
+  }
+
+  $('tab-ticket').addEventListener('click', function () { showWork('ticket'); });
+  $('tab-phone').addEventListener('click', function () { showWork('phone'); $('assist-input').focus(); });
+  document.querySelector('.work-tabs').addEventListener('keydown', function (e) {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    const next = $('tab-ticket').getAttribute('aria-selected') === 'true' ? 'tab-phone' : 'tab-ticket';
+    $(next).click();
+    $(next).focus();
+  });
+
   /* ------------------------------------------------------------------ ticket */
 
   function closeTicketView() {
     $('ticket-view').hidden = true;
     $('ticket-empty').hidden = false;
-    $('suggestions').replaceChildren();
+    $('suggestions').replaceChildren(el('p', { className: 'empty', text: '选择工单后显示。' }));
     $('suggest-refresh').hidden = true;
   }
 
@@ -272,6 +444,14 @@
     });
     $('ticket-empty').hidden = true;
     $('ticket-view').hidden = false;
+    if (state.unseen.delete(id)) {
+      updateTitle();
+      const b = document.querySelector('.ticket[data-id="' + id + '"]');
+      if (b) { b.classList.remove('is-new'); const nb = b.querySelector('.badge-new'); if (nb) nb.remove(); }
+    }
+    showWork('ticket');
+    // one column (narrow screens): bring the conversation into view
+    if (window.matchMedia('(max-width: 1100px)').matches) $('ticket-panel').scrollIntoView({ block: 'start' });
     pollTicket();
   }
 
@@ -299,22 +479,12 @@
     return [el('dt', { text: term }), el('dd', {}, [value])];
   }
 
-  // the bot's own bookkeeping, not something the citizen said
-  const INTERNAL_SLOTS = ['candidates', 'current_service', 'misses', 'needs_situation', 'requested_slot',
-    'requested_part', 'situation_answer'];
-
-  function slotText(slots) {
-    const out = [];
-    Object.keys(slots || {}).forEach(function (k) {
-      if (INTERNAL_SLOTS.indexOf(k) >= 0) return;
-      const v = slots[k];
-      if (v && typeof v === 'object' && !Array.isArray(v)) {
-        Object.keys(v).forEach(function (kk) { out.push(k + '.' + kk + '=' + String(v[kk])); });
-      } else {
-        out.push(k + '=' + (Array.isArray(v) ? v.join('、') : String(v)));
-      }
-    });
-    return out.join('；');
+  /** What the citizen told the assistant, as they saw it (question：chosen option). */
+  function filledList(filled) {
+    if (!filled || !filled.length) return null;
+    return el('ul', { className: 'filled' }, filled.map(function (f) {
+      return el('li', {}, [el('span', { className: 'filled-q', text: f.label }), '：', el('strong', { text: f.value })]);
+    }));
   }
 
   function resolutionTitle(value) {
@@ -340,7 +510,8 @@
       metaRow('状态', t.status_title + (t.claimed_by ? '（' + t.claimed_by + '）' : '')),
       metaRow('转人工原因', REASONS[t.reason] || t.reason),
       metaRow('当前事项', t.current_service_title || t.current_service || '未识别'),
-      metaRow('已填信息', slotText(t.slots)),
+      metaRow('留言内容', t.left_message ? el('span', { className: 'left-message', text: t.left_message }) : null),
+      metaRow('已填信息', filledList(t.filled)),
       metaRow('候选事项', candidates),
       metaRow('等待时间', duration(t.waiting_seconds) + (t.over_sla ? '（已超时）' : '')),
       metaRow('回拨电话', phone),
@@ -460,6 +631,10 @@
     return href ? el('a', { href: href, target: '_blank', rel: 'noopener', text: '打开办事指南' }) : null;
   }
 
+  function scoreTag(s) {
+    return s.score > 0 ? el('span', { className: 'score', text: '匹配度 ' + Math.round(s.score * 100) + '%' }) : null;
+  }
+
   function suggestionCard(s, i) {
     const uid = 'suggestion-' + i;
     const text = el('textarea', { id: uid + '-text', className: 'suggestion-text', rows: '6' });
@@ -474,8 +649,9 @@
       }
     });
     send.disabled = !holds(state.ticket);
-    return el('article', { className: 'suggestion', 'data-entry': s.id }, [
-      el('h3', {}, [s.title, el('span', { className: 'score', text: '匹配度 ' + Math.round(s.score * 100) + '%' })]),
+    return el('article', { className: 'suggestion' + (s.current ? ' suggestion-current' : ''), 'data-entry': s.id }, [
+      el('h3', {}, [s.title, s.current ? el('span', { className: 'badge badge-current', text: '对话中的事项' }) : null, scoreTag(s)]),
+      s.basis ? el('p', { className: 'basis', text: s.basis }) : null,
       el('label', { for: uid + '-text', text: '一次性告知（可修改后发送）' }),
       text,
       el('div', { className: 'suggestion-actions' }, [guideLink(s.guide_url), send]),
@@ -501,7 +677,7 @@
     const results = res.data.results || [];
     box.replaceChildren.apply(box, results.length
       ? results.map(suggestionCard)
-      : [el('p', { className: 'empty', text: '没有找到相关的办事指南。' })]);
+      : [el('p', { className: 'empty', text: '没有与这次对话明显相关的办事指南，可用“电话辅助”按市民所说查找。' })]);
   }
 
   $('suggest-refresh').addEventListener('click', function () { loadSuggestions(true); });
@@ -510,7 +686,7 @@
 
   function assistCard(s) {
     return el('article', { className: 'assist-result', 'data-entry': s.id }, [
-      el('h3', {}, [s.title, el('span', { className: 'score', text: '匹配度 ' + Math.round(s.score * 100) + '%' })]),
+      el('h3', {}, [s.title, scoreTag(s)]),
       el('p', { className: 'speech', text: s.speech }),
       situationList(s.situations),
       el('details', {}, [

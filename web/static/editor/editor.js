@@ -17,7 +17,7 @@
   const ACTIONS = {
     create: '新建', edit: '修改', submit: '提交审核', reject: '退回修改', approve: '审核通过',
     publish: '发布', unpublish: '下线', rollback: '回滚', discard: '放弃修改', delete: '删除',
-    import: '导入', add_question: '添加相似问法', dismiss_gaps: '忽略问题'
+    import: '导入', add_question: '添加相似问法', dismiss_gaps: '忽略问题', mark_out_of_scope: '标记为超出范围'
   };
   const PART_LABELS = {
     name: '名称', form: '形式', copies: '份数', required: '必需', condition: '适用条件', condition_text: '条件说明',
@@ -44,7 +44,8 @@
     dirty: false,
     pendingSave: null,
     filterTimer: 0,
-    versions: null
+    versions: null,
+    gapNoise: false   // show the noise clusters too
   };
 
   /* ------------------------------------------------------------------ helpers */
@@ -143,6 +144,10 @@
   function loggedOut() {
     state.me = null;
     state.csrf = '';
+    state.current = null;  // the next person starts from the list, not from the last one's entry
+    state.dirty = false;
+    $('editor').hidden = true;
+    $('editor-empty').hidden = false;
     $('login-view').hidden = false;
     $('tabs').hidden = true;
     $('whoami').hidden = true;
@@ -246,21 +251,20 @@
     $('entry-count').textContent = '共 ' + state.entries.length + ' 条';
     state.entries.forEach(function (e) {
       const selected = state.current && state.current.id === e.id;
-      const row = el('li', {
+      // a list item holding a button: the list stays a list for screen readers, the row is one control
+      const row = el('button', {
+        type: 'button',
         className: 'entry-row' + (selected ? ' selected' : ''),
-        tabindex: '0',
-        role: 'button',
         'aria-current': selected ? 'true' : null,
         dataset: { id: e.id },
-        onclick: function () { openEntry(e.id); },
-        onkeydown: function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openEntry(e.id); } }
+        onclick: function () { openEntry(e.id); }
       }, [
         el('span', { className: 'row-title', text: e.title }),
         el('span', { className: 'badge badge-' + e.status, text: STATUS[e.status] || e.status }),
         el('span', { className: 'row-meta', text: e.id + ' · ' + (KINDS[e.kind] || e.kind) + ' · ' + e.category +
           (e.live_version ? ' · 线上 v' + e.live_version : '') + ' · ' + (e.reviewed_at ? '审核 ' + e.reviewed_at : '未审核') })
       ]);
-      list.appendChild(row);
+      list.appendChild(el('li', {}, [row]));
     });
   }
 
@@ -275,14 +279,19 @@
   }
 
   function loadEntry(data) {
+    const other = !state.current || state.current.id !== data.id;
     state.current = data;
     state.isNew = false;
     state.versions = null;
     buildForm(data.entry);
     renderHead();
     renderList();
-    showPanel(currentPanel());
+    // a reviewer opening a change in review sees what changed first (a new entry: its content)
+    if (other && reviewing(data)) showPanel(data.live_version ? 'history' : 'form');
+    else showPanel(currentPanel());
   }
+
+  function reviewing(c) { return !!(c && c.status === 'review' && has(REVIEW_ROLES)); }
 
   function newEntry(prefill) {
     if (!confirmLeave()) return;
@@ -328,16 +337,38 @@
     $('submit').hidden = !(canEdit && c && status === 'draft');
     $('approve').hidden = !(canReview && c && status === 'review');
     $('reject').hidden = !(canReview && c && status === 'review');
-    $('publish').hidden = !(canReview && c && (hasDraft || c.live_status === 'unpublished'));
-    $('publish').textContent = c && !hasDraft && c.live_status === 'unpublished' ? '重新上线' : '发布';
+    // a change in review is published by approving it (one button); 重新上线 puts an unpublished entry back
+    $('publish').hidden = !(canReview && c && !hasDraft && c.live_status === 'unpublished');
     $('unpublish').hidden = !(canReview && c && c.live_status === 'published');
     const canDelete = has(['admin']) && c && !hasDraft && c.live_status === 'unpublished';
     $('discard').hidden = !(c && ((canEdit && hasDraft) || canDelete));
     $('discard').textContent = hasDraft ? (c.live_status ? '放弃修改' : '删除草稿') : '删除条目';
     $('rollback-box').hidden = !canReview;
+    $('workflow-hint').textContent = workflowHint(c, status, canEdit, canReview, hasDraft);
+    const banner = $('review-banner');
+    banner.hidden = !reviewing(c);
+    banner.textContent = reviewing(c)
+      ? (c.submitted_by ? c.submitted_by + ' 提交了这份修改。' : '这份修改等待审核。') +
+        (c.live_version ? '“版本与对比”里列出了它与线上版本 v' + c.live_version + ' 的全部差别；“预览”可看市民将看到的卡片，“试一试”可测试问法。'
+          : '这是新条目，尚未发布过：请在“内容”“预览”里检查，用“试一试”测试问法。') +
+        (canEdit ? '' : '审核员不能直接修改内容，需要修改请“退回修改”并写明意见。')
+      : '';
     document.querySelectorAll('#entry-form input, #entry-form select, #entry-form textarea, #entry-form button')
       .forEach(function (n) { n.disabled = !canEdit; });
     if (c) { const idInput = document.querySelector('#entry-form [data-path="id"] input'); if (idInput) idInput.readOnly = true; }
+  }
+
+  function workflowHint(c, status, canEdit, canReview, hasDraft) {
+    if (!c) return canEdit ? '保存草稿后可以提交审核；发布前市民看到的仍是线上版本。' : '';
+    const parts = [];
+    if (canReview && status === 'review') {
+      parts.push('“审核通过并发布”：这份修改立即成为线上新版本（几秒内对市民生效），并记录为经您审核；“退回修改”：附意见退给编辑，线上内容不变。');
+    } else if (canReview && !hasDraft && c.live_status === 'unpublished') {
+      parts.push('“重新上线”：把已下线的条目按最后发布的版本恢复上线。');
+    }
+    if (canEdit && status !== 'review') parts.push('修改后先“保存草稿”，可用“试一试”测试问法，再“提交审核”；审核员审核通过后才会发布。');
+    if (canEdit && status === 'review') parts.push('这份修改在等待审核；再次保存会把它撤回为草稿。');
+    return parts.join(' ');
   }
 
   function currentPanel() {
@@ -351,6 +382,7 @@
     document.querySelectorAll('.panel').forEach(function (p) { p.hidden = p.dataset.panel !== name; });
     if (name === 'preview') renderPreview();
     if (name === 'history') loadHistory();
+    if (name === 'trial') trialExamples();
   }
 
   /* ---- the structured form ---- */
@@ -846,6 +878,56 @@
     box.appendChild(el('p', { className: 'card-source', text: '来源：' + card.source + '；' + (card.review_status || ('审核日期：' + card.reviewed_at)) + '；' + card.notice }));
   }
 
+  /* ---- 试一试 ---- */
+
+  function trialExamples() {
+    const box = $('trial-examples');
+    clear(box);
+    const entry = collect();
+    const examples = [entry.title].concat(entry.similar_questions || []).filter(Boolean).slice(0, 4);
+    if (!examples.length) return;
+    box.appendChild(el('span', { className: 'hint', text: '试试：' }));
+    examples.forEach(function (q) {
+      box.appendChild(el('button', { type: 'button', className: 'btn btn-small', text: q, onclick: function () {
+        $('trial-question').value = q;
+        runTrial();
+      } }));
+    });
+  }
+
+  function runTrial(ev) {
+    if (ev) ev.preventDefault();
+    const question = $('trial-question').value.trim();
+    $('trial-error').textContent = '';
+    const box = $('trial-result');
+    if (!question) { $('trial-error').textContent = '请输入一个问题。'; return; }
+    clear(box);
+    box.appendChild(el('p', { className: 'hint', text: '正在测试…' }));
+    api('POST', '/api/entries/try', { entry: collect(), question: question }).then(function (res) {
+      clear(box);
+      if (!res.ok) {
+        $('trial-error').textContent = res.data && res.data.errors ? '内容有误，无法测试：' + res.data.detail : errorText(res);
+        return;
+      }
+      const d = res.data;
+      const good = d.rank === 1 && d.answerable && !d.ambiguous;
+      append(box, [
+        el('p', { className: 'trial-verdict ' + (good ? 'good' : 'bad'), text: d.verdict }),
+        el('dl', { className: 'trial-facts' }, [
+          el('dt', { text: '回答哪一部分' }), el('dd', { text: d.part_title }),
+          el('dt', { text: '本条目匹配度' }), el('dd', { text: d.score === null ? '不在前 5 名' : pct(d.score) + '（第 ' + d.rank + ' 名）' }),
+          el('dt', { text: '助手的做法' }), el('dd', { text: !d.answerable ? '说没找到，建议转人工' : d.ambiguous ? '请市民在前两名中选择' : '直接回答第 1 名' })
+        ]),
+        el('ol', { className: 'trial-ranking', 'aria-label': '排名' }, d.results.map(function (r) {
+          return el('li', { className: r.this ? 'this' : '' }, [
+            el('span', { text: r.title + (r.this ? '（本条目）' : '') }),
+            el('span', { className: 'hint', text: ' ' + pct(r.score) })
+          ]);
+        }))
+      ]);
+    });
+  }
+
   /* ---- versions, diff, rollback ---- */
 
   function loadHistory() {
@@ -974,27 +1056,71 @@
   function loadGaps() {
     const params = new URLSearchParams({ days: $('gap-days').value });
     document.querySelectorAll('#gap-filters input[name="reason"]:checked').forEach(function (c) { params.append('reason', c.value); });
+    if (state.gapNoise) params.set('include_noise', 'true');
     $('gap-error').textContent = '';
     $('gap-summary').textContent = '正在归类…';
-    if (!state.ids.length) loadList();
-    api('GET', '/api/gaps?' + params.toString()).then(function (res) {
+    (state.ids.length ? Promise.resolve() : loadList()).then(function () {
+      return api('GET', '/api/gaps?' + params.toString());
+    }).then(function (res) {
       const box = $('gap-list');
       clear(box);
       if (!res.ok) { $('gap-error').textContent = errorText(res); $('gap-summary').textContent = ''; return; }
       $('gap-summary').textContent = '共 ' + res.data.open_gaps + ' 条待处理的提问，归为 ' + res.data.count + ' 类。';
+      const hidden = res.data.noise_clusters;
+      $('gap-noise').hidden = !hidden && !state.gapNoise;
+      $('gap-noise-text').textContent = state.gapNoise ? '正在显示疑似噪音（只有号码、测试文字）。'
+        : '已隐藏 ' + hidden + ' 类疑似噪音（' + res.data.noise_gaps + ' 条，只有号码或测试文字）。';
+      $('gap-noise-toggle').textContent = state.gapNoise ? '隐藏噪音' : '显示';
       res.data.data.forEach(function (c) { box.appendChild(gapItem(c)); });
     });
   }
 
+  /** Choose an entry by typing part of its title (or id): matching entries appear as buttons. */
+  function entryPicker(c) {
+    const chosen = { id: c.suggested_entry || '' };
+    const top = c.top_entries[0];
+    const titleOf = function (id) { const e = state.ids.find(function (x) { return x.id === id; }); return e ? e.title : id; };
+    const search = el('input', { type: 'search', className: 'entry-search', placeholder: '搜索条目标题…', 'aria-label': '搜索目标条目', maxlength: '80', autocomplete: 'off' });
+    const matches = el('ul', { className: 'entry-matches', 'aria-label': '匹配的条目' });
+    const picked = el('span', { className: 'picked' });
+    const note = el('span', { className: 'hint' });
+    const listeners = [];
+    function render() {
+      picked.textContent = chosen.id ? '已选：' + titleOf(chosen.id) + '（' + chosen.id + '）' : '尚未选择条目';
+      picked.classList.toggle('none', !chosen.id);
+      listeners.forEach(function (f) { f(chosen.id); });
+    }
+    search.addEventListener('input', function () {
+      clear(matches);
+      const q = search.value.trim().toLowerCase();
+      if (!q) return;
+      state.ids.filter(function (e) { return e.title.toLowerCase().indexOf(q) >= 0 || e.id.indexOf(q) >= 0; })
+        .slice(0, 6).forEach(function (e) {
+          matches.appendChild(el('li', {}, [el('button', { type: 'button', className: 'btn btn-small entry-match', dataset: { id: e.id }, text: e.title + '（' + e.id + '）',
+            onclick: function () { chosen.id = e.id; search.value = ''; clear(matches); render(); } })]));
+        });
+      if (!matches.firstChild) matches.appendChild(el('li', { className: 'hint', text: '没有标题包含“' + search.value.trim() + '”的条目。' }));
+    });
+    if (c.suggested_entry && top) {
+      note.textContent = '已按助手的判断预选（匹配度 ' + pct(top.score) + '），如不对请搜索更换。';
+    } else if (top) {
+      note.textContent = '助手当时最接近「' + top.title + '」' + (top.score !== null && top.score !== undefined ? '（匹配度 ' + pct(top.score) + '）' : '') + '，把握不大，未预选。';
+    }
+    render();
+    return {
+      node: el('span', { className: 'entry-picker' }, [search, picked, note, matches]),
+      value: function () { return chosen.id; },
+      onChange: function (f) { listeners.push(f); f(chosen.id); }
+    };
+  }
+
   function gapItem(c) {
-    const li = el('li', { className: 'gap', dataset: { id: String(c.id) } });
+    const li = el('li', { className: 'gap' + (c.noise ? ' gap-noise' : ''), dataset: { id: String(c.id) } });
     const reasons = Object.keys(c.reasons).map(function (r) { return el('span', { className: 'tag', text: (REASONS[r] || r) + ' ' + c.reasons[r] }); });
     const questions = el('ul', { className: 'gap-questions' }, c.questions.map(function (q) {
       return el('li', {}, [q.text, el('span', { className: 'hint', text: ' ×' + q.count + ' · ' + when(q.last_seen) })]);
     }));
-    const guess = c.top_entries.length ? c.top_entries[0].entry_id : '';
     const questionSel = el('select', { 'aria-label': '要添加的问法' }, c.questions.map(function (q) { return el('option', { value: q.text, text: q.text }); }));
-    const entryInput = el('input', { list: 'entry-ids', value: guess, placeholder: '条目编号', 'aria-label': '条目编号' });
     const newId = el('input', { placeholder: '新条目编号，如 dog-license', 'aria-label': '新条目编号', maxlength: '80' });
     const newTitle = el('input', { value: c.label.slice(0, 80), 'aria-label': '新条目标题', maxlength: '80' });
     const err = el('p', { className: 'error', role: 'alert' });
@@ -1006,14 +1132,17 @@
       return true;
     };
     const actions = [];
-    if (has(EDIT_ROLES)) {
+    if (has(EDIT_ROLES) && !c.noise) {
+      const picker = entryPicker(c);
+      const add = el('button', { type: 'button', className: 'btn btn-small btn-primary gap-add', text: '加入（草稿）', onclick: function () {
+        const target = picker.value();
+        if (!target) { err.textContent = '请先搜索并选择条目。'; return; }
+        api('POST', '/api/gaps/add-question', { gap_ids: c.gap_ids, entry_id: target, question: questionSel.value })
+          .then(function (res) { done(res, '已把“' + questionSel.value + '”加为「' + target + '」的相似问法（草稿，待审核）。'); });
+      } });
+      picker.onChange(function (id) { add.disabled = !id; });
       actions.push(el('div', { className: 'gap-action' }, [
-        el('span', { className: 'label', text: '加为相似问法：' }), questionSel, ' → ', entryInput,
-        el('button', { type: 'button', className: 'btn btn-small btn-primary', text: '加入（草稿）', onclick: function () {
-          if (!entryInput.value.trim()) { err.textContent = '请填写条目编号。'; return; }
-          api('POST', '/api/gaps/add-question', { gap_ids: c.gap_ids, entry_id: entryInput.value.trim(), question: questionSel.value })
-            .then(function (res) { done(res, '已把“' + questionSel.value + '”加为「' + entryInput.value.trim() + '」的相似问法（草稿，待审核）。'); });
-        } })
+        el('span', { className: 'label', text: '加为相似问法：' }), questionSel, ' → ', picker.node, add
       ]));
       actions.push(el('div', { className: 'gap-action' }, [
         el('span', { className: 'label', text: '新建条目：' }), newId, newTitle,
@@ -1026,18 +1155,29 @@
       ]));
     }
     if (has(TRIAGE_ROLES)) {
-      actions.push(el('button', { type: 'button', className: 'btn btn-small btn-light-dark', text: '忽略', onclick: function () {
+      const triage = [];
+      if (!c.noise) {
+        triage.push(el('button', { type: 'button', className: 'btn btn-small gap-oos', text: '标记为超出范围', onclick: function () {
+          if (!window.confirm('确定这类提问不属于政务服务吗？助手以后遇到类似问题会直接说明不能回答（几秒内生效）。')) return;
+          api('POST', '/api/gaps/out-of-scope', { gap_ids: c.gap_ids }).then(function (res) {
+            done(res, '已标记为超出范围：助手以后会直接说明不能回答这类问题。');
+          });
+        } }));
+      }
+      triage.push(el('button', { type: 'button', className: 'btn btn-small btn-light-dark', text: '忽略', onclick: function () {
         api('POST', '/api/gaps/dismiss', { gap_ids: c.gap_ids }).then(function (res) { done(res, '已忽略这一类提问。'); });
       } }));
+      actions.push(el('div', { className: 'gap-action' }, triage));
     }
     append(li, [
       el('div', { className: 'gap-head' }, [
         el('strong', { text: c.label }),
         el('span', { className: 'badge', text: c.count + ' 次' }),
+        c.noise ? el('span', { className: 'tag', text: '疑似噪音' }) : null,
         el('span', { className: 'hint', text: '最近 ' + when(c.last_seen) + ' · 最早 ' + when(c.first_seen) })
       ]),
       el('div', { className: 'tags' }, reasons.concat(c.top_entries.map(function (t) {
-        return el('span', { className: 'tag tag-blue', text: '接近：' + t.title + ' ×' + t.count });
+        return el('span', { className: 'tag tag-blue', text: '接近：' + t.title + ' ×' + t.count + (t.score !== null && t.score !== undefined ? '（' + pct(t.score) + '）' : '') });
       }))),
       questions
     ].concat(actions, [err]));
@@ -1162,23 +1302,24 @@
     hbars(box, ['5', '4', '3', '2', '1'].map(function (n) { return { label: n + ' 分', value: fb.ratings[n] || 0 }; }), '#0b3d91', null, true);
   }
 
+  /** Horizontal bars as HTML rows: the label wraps in full (no cut-off), the bar and count beside it. */
   function hbars(box, items, color, emptyText, keep) {
     if (!keep) clear(box);
     if (!items.length) { box.appendChild(el('p', { className: 'hint', text: emptyText || '暂无数据。' })); return; }
     const max = Math.max(1, Math.max.apply(null, items.map(function (i) { return i.value; })));
-    const rowH = 26, W = 360, labelW = 150;
-    const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + (items.length * rowH + 4), className: 'chart hbars', role: 'img' });
-    items.forEach(function (item, i) {
-      const yv = i * rowH + 4;
-      const label = item.label.length > 12 ? item.label.slice(0, 11) + '…' : item.label;
-      const t = svg('text', { x: labelW - 6, y: yv + 15, 'text-anchor': 'end', className: 'axis', text: label });
-      t.appendChild(svg('title', { text: item.label }));
-      chart.appendChild(t);
-      const w = (W - labelW - 40) * item.value / max;
-      chart.appendChild(svg('rect', { x: labelW, y: yv + 3, width: Math.max(item.value ? 2 : 0, w), height: rowH - 10, fill: item.color || color }));
-      chart.appendChild(svg('text', { x: labelW + w + 4, y: yv + 15, className: 'axis', text: String(item.value) }));
+    const list = el('ol', { className: 'hbars' });
+    items.forEach(function (item) {
+      const fill = el('span', { className: 'hbar-fill' });
+      fill.style.width = (100 * item.value / max) + '%';
+      fill.style.minWidth = item.value ? '2px' : '0';
+      fill.style.background = item.color || color;
+      list.appendChild(el('li', { className: 'hbar' }, [
+        el('span', { className: 'hbar-label', text: item.label }),
+        el('span', { className: 'hbar-track', 'aria-hidden': 'true' }, [fill]),
+        el('span', { className: 'hbar-value', text: String(item.value) })
+      ]));
     });
-    box.appendChild(chart);
+    box.appendChild(list);
   }
 
   /* ------------------------------------------------------- import / export */
@@ -1276,6 +1417,8 @@
     $('diff-unified').addEventListener('change', showDiff);
     $('rollback').addEventListener('click', rollback);
     $('gap-refresh').addEventListener('click', loadGaps);
+    $('gap-noise-toggle').addEventListener('click', function () { state.gapNoise = !state.gapNoise; loadGaps(); });
+    $('trial-form').addEventListener('submit', runTrial);
     $('gap-days').addEventListener('change', loadGaps);
     $('dash-refresh').addEventListener('click', loadStats);
     document.querySelectorAll('#dash-filters [data-range]').forEach(function (b) { b.addEventListener('click', function () { setRange(Number(b.dataset.range)); }); });
