@@ -91,8 +91,10 @@ def requested_parts(tracker: Tracker) -> list[str] | None:
         text = focus_question(user_text(tracker))
         # 刚来岳阳上班能住人才公寓吗 is an eligibility question whatever part the NLU heard (it hears
         # 办理地点 in 来岳阳): the question's words win when they ask 能不能 and name no part of the intent
-        if parts and cue_part(text) == "conditions" and not any(names_part(text, p) for p in parts):
-            return ["conditions"]
+        # and 低保怎么申请 需要什么 asks what to bring, whatever part the NLU heard in 怎么申请
+        cue = cue_part(text)
+        if parts and cue in ("conditions", "materials") and not any(names_part(text, p) for p in parts):
+            return [cue]
         return parts
     if intent in ("ask_service", "nlu_fallback"):
         part = cue_part(focus_question(user_text(tracker)))

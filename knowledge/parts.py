@@ -36,4 +36,9 @@ def cue_part(text: str) -> str | None:
     for part, cue in PART_CUES:
         if cue.search(text):
             return part
+    if NEEDS_WHAT.search(text):  # 需要什么 with no other part named: what to bring
+        return "materials"
     return None
+
+
+NEEDS_WHAT = re.compile(r"需要什么|要什么|需要啥|要啥|需要哪些|要哪些|得带|要带")

@@ -141,6 +141,14 @@ def test_eligibility_question_leads_with_the_conditions(live: LiveSearch, intent
     assert card["focus"] == ["conditions"]
 
 
+@pytest.mark.parametrize("intent", ["ask_conditions", "ask_steps", "ask_service"])
+def test_what_do_i_need_asks_for_materials_whatever_part_the_nlu_heard(live: LiveSearch, intent: str) -> None:
+    events, messages = run(ActionAnswerService(), tracker("低保怎么申请 需要什么", intent))
+    assert slot(events, "current_service") == "minimum-living-allowance"
+    assert slot(events, "requested_part") == "materials"
+    assert slot(events, "needs_situation") is True and not cards(messages)  # the questions first
+
+
 def test_a_part_named_in_the_question_keeps_the_intents_part(live: LiveSearch) -> None:
     _, messages = run(ActionAnswerService(), tracker("能住人才公寓的话在哪里申请", "ask_location"))
     (card,) = cards(messages)
