@@ -78,7 +78,10 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
         Child(
             "rasa",
             [
-                str(ROOT / ".venv-rasa" / "bin" / "rasa"),
+                # Rasa's CLI with one fix that keeps its behaviour (ops/rasa_server.py)
+                str(ROOT / ".venv-rasa" / "bin" / "python"),
+                "-m",
+                "ops.rasa_server",
                 "run",
                 "--enable-api",
                 "--auth-token",
