@@ -78,7 +78,10 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
         Child(
             "rasa",
             [
-                str(ROOT / ".venv-rasa" / "bin" / "rasa"),
+                # Rasa's CLI with one fix that keeps its behaviour (ops/rasa_server.py)
+                str(ROOT / ".venv-rasa" / "bin" / "python"),
+                "-m",
+                "ops.rasa_server",
                 "run",
                 "--enable-api",
                 "--auth-token",
@@ -98,7 +101,13 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
             ],
             f"{settings.rasa_url}/status?token={settings.rasa_token}",
             cwd=ROOT / "bot",
-            env={"ACTION_SERVER_URL": settings.action_server_url},
+            env={
+                "ACTION_SERVER_URL": settings.action_server_url,
+                # one TensorFlow thread per pool: Rasa handles one message at a time, and the idle
+                # pool threads cost ~10 ms of CPU per message (docs/performance.md)
+                "TF_INTER_OP_PARALLELISM_THREADS": "1",
+                "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+            },
             # a fresh Rasa builds its TensorFlow graphs on the first message: seconds of CPU that would
             # otherwise land on the first citizen after every (re)start
             warm_url=f"{settings.rasa_url}/webhooks/rest/webhook",

@@ -18,6 +18,7 @@ for _ in $(seq 120); do
 done
 mkdir -p reports
 cd bot
-ACTION_SERVER_URL="http://127.0.0.1:$port/webhook" ../.venv-rasa/bin/rasa test core \
+# Rasa as the supervisor runs it (ops/rasa_server.py)
+ACTION_SERVER_URL="http://127.0.0.1:$port/webhook" ../.venv-rasa/bin/python -m ops.rasa_server test core \
   --stories tests/ --model ../var/models/banshi.tar.gz --endpoints endpoints.yml \
   --e2e --fail-on-prediction-errors --out ../reports/rasa-test

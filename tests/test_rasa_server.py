@@ -1,0 +1,83 @@
+"""ops/rasa_server.py: Rasa validates action answers as before, without re-checking the schema each time.
+
+The module runs in the Rasa environment, so the checks run there in one subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from core.settings import ROOT, Settings
+from ops.supervisor import children
+
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+
+CHECKS = r"""
+import json
+import jsonschema
+from jsonschema.validators import validator_for
+from rasa.core.actions.action import RemoteAction
+from ops.rasa_server import install_action_result_validator
+
+action = RemoteAction("action_answer_service", None)
+valid = {
+    "events": [{"event": "slot", "name": "candidates", "value": ["a"], "timestamp": None}],
+    "responses": [{"text": "您好", "buttons": [{"title": "转人工", "payload": "/request_human"}]}],
+}
+invalid = {"events": [{"event": "slot", "value": 1}], "responses": []}
+
+def stock_error():
+    try:
+        action._validate_action_result(invalid)
+    except jsonschema.ValidationError as e:
+        return e.message
+    return None
+
+before = stock_error()
+install_action_result_validator()
+first = RemoteAction._validate_action_result
+install_action_result_validator()  # a second call changes nothing
+out = {"idempotent": RemoteAction._validate_action_result is first}
+
+# the schema is checked once, at install: validation no longer calls check_schema
+cls = validator_for(RemoteAction.action_response_format_spec())
+def refuse(*args, **kwargs):
+    raise AssertionError("check_schema called per validation")
+check_schema = cls.check_schema
+cls.check_schema = classmethod(refuse)
+out["valid"] = action._validate_action_result(valid)
+cls.check_schema = check_schema
+out["same_error"] = stock_error() == before and before is not None
+out["error"] = before
+print("RESULT " + json.dumps(out, ensure_ascii=False))
+"""
+
+
+@pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_action_answers_validated_like_rasa_with_the_schema_checked_once() -> None:
+    proc = subprocess.run(
+        [str(RASA_PY), "-c", CHECKS],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    assert result["valid"] is True
+    assert result["idempotent"] is True
+    assert result["same_error"] is True, result["error"]
+    assert "Failed to validate Action server response" in result["error"]
+
+
+def test_supervisor_starts_rasa_through_the_launcher(tmp_path: Path) -> None:
+    kids = children(Settings(), tmp_path / "banshi.tar.gz", tmp_path / "logs")
+    rasa = next(k for k in kids if k.name == "rasa")
+    assert rasa.argv[:3] == [str(RASA_PY), "-m", "ops.rasa_server"]
+    assert rasa.argv[3] == "run"
