@@ -222,8 +222,10 @@ QUESTION_WORDS = frozenset(
 @lru_cache(maxsize=1024)
 def _key_terms(question: str) -> tuple[str, ...]:
     """The question's content words of two or more characters (jieba), 是否 and the like left out."""
-    words = jieba.lcut(re.sub(r"[（）()？?，,、]", " ", question))  # the note in brackets counts too
-    terms = [w for w in words if len(w) >= 2 and w not in QUESTION_WORDS]
+    plain = re.sub(r"[（）()？?，,、]", " ", question)  # the note in brackets counts too
+    # the words and their parts (住房公积金 → 公积金): a reply names the short form as often
+    words = dict.fromkeys([*jieba.lcut(plain), *jieba.lcut_for_search(plain)])
+    terms = [w for w in words if len(w) >= 2 and w.strip() and w not in QUESTION_WORDS]
     # a place named with its level (岳阳市, 湖南省) is also named without it
     terms += [w[:-1] for w in terms if len(w) >= 3 and w[-1] in "市省县区"]
     return tuple(terms)
@@ -320,14 +322,22 @@ PLAIN_MARKERS = ("普通", "一般")
 
 CANCEL = re.compile(
     r"(?:那|那就|好吧|哦|嗯|我)*(?:算了|不办了|取消|不用了|先这样|不问了|不想办了|不弄了|不想问了|以后再说|下次再说|"
-    r"改天再说|没事了|不要了|不需要了|结束|退出|不答了|不想回答了?|再考虑考虑|不想弄了)+(?:吧|啦|了|谢谢|谢了|哈|啊)*"
+    r"改天再说|没事了|不要了|不需要了|结束|退出|不答了|不想回答了?|再考虑考虑|不想弄了|再想想|回头再说)+(?:吧|啦|了|谢谢|谢了|哈|啊)*"
 )
 BY_THE_WAY = re.compile(r"^(?:哦|噢|喔|啊|诶|欸)?[，, ]*(?:对了|还有)[啊呀吧]?[，,。.!！ ]*")
 NOT_AN_ANSWER = re.compile(r"人工|客服|投诉|举报|服务太差|态度|机器人|你好|您好|谢谢|天气")
 
 
 def is_cancel(text: str) -> bool:
-    return bool(CANCEL.fullmatch(bare(text)))
+    """算了 / 不办了 / 先这样吧 …, alone or followed by a reason that asks nothing (先这样吧 我回去问问家里人)."""
+    if CANCEL.fullmatch(bare(text)):
+        return True
+    clauses = [c for c in PUNCT.split(unicodedata.normalize("NFKC", text)) if c]
+    return (
+        len(clauses) > 1
+        and bool(CANCEL.fullmatch(bare(clauses[0])))
+        and not any(is_question(c) for c in clauses[1:])
+    )
 
 
 def match_option(situation: Situation, text: str, strong: bool = False) -> str | None:

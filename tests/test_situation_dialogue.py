@@ -184,3 +184,15 @@ def test_a_guide_asked_for_by_name_shows_the_guide_then_the_questions(live: Live
     assert slot(events, "needs_situation") is True  # the questions follow for the materials
     _, messages = run(ActionAnswerService(), tracker("开公司要准备什么", "ask_materials"))
     assert not cards(messages)  # a "what do I need" question: the questions first
+
+
+def test_a_typed_answer_naming_another_services_word_answers_the_question(live: LiveSearch) -> None:
+    """公积金没交过 at 是否缴存了住房公积金…？ is an answer, not a question about 住房公积金提取 (with the
+    engine's words in jieba, 住房公积金 is one word: the question's parts count too)."""
+    slots = {
+        "current_service": "retirement",
+        "situations": {"employee_type": "flexible", "retire_type": "normal"},
+    }
+    out, _ = reply("公积金没交过", "inform", slots)
+    assert out["situations"]["has_housing_fund"] == "no" and out["situation_exit"] == "done"
+    assert "current_service" not in out

@@ -16,7 +16,7 @@ from core.settings import ROOT
 from knowledge.checklist import UNSURE
 from knowledge.io import read_yaml_dir
 from knowledge.models import Situation
-from knowledge.situation_match import canonical, is_question, match_option, normalise
+from knowledge.situation_match import canonical, is_cancel, is_question, match_option, normalise
 
 DATA = yaml.safe_load((Path(__file__).parent / "data" / "situation_paraphrases.yml").read_text("utf-8"))
 SITUATIONS = {(e.id, s.id): s for e in read_yaml_dir(ROOT / "knowledge" / "entries") for s in e.situations}
@@ -121,3 +121,9 @@ def test_a_plain_option_wins_a_tie_with_a_qualified_one() -> None:
 def test_a_count_of_people_hired_is_not_a_question() -> None:
     assert not is_question("我们公司想招几个人")
     assert is_question("要跑几个地方") and is_question("需要几个人去")
+
+
+def test_cancel_with_a_reason_is_cancel_but_not_with_a_question() -> None:
+    assert is_cancel("先这样吧 我回去问问家里人") and is_cancel("算了，我再想想")
+    assert not is_cancel("算了，那要多久") and not is_cancel("先这样吧 那在哪里办")
+    assert not is_cancel("我想取消营业执照")  # a service, not leaving the questions
