@@ -44,6 +44,10 @@ def qa_entries(rows: list[dict]) -> tuple[list[Entry], list[tuple[str, str]]]:
                     audience=["个人"],  # type: ignore[list-item]
                     summary=answer[:2000] if len(answer) >= 4 else answer + "（无详细答复）",
                     source=f"首都之窗 政务问答（{row.get('department') or '未注明部门'}），MSGABench",
+                    # published answers of a real government portal, not the bureau's sample content:
+                    # the sample-content rules (no addresses, accounts, fees of its own) do not apply
+                    sample=False,
+                    official_source="首都之窗 政务问答（MSGABench）",
                     reviewed_at=dt.date.today(),
                 )
             )
