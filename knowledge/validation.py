@@ -93,6 +93,11 @@ _STRAY_SPACE = re.compile(rf"(?<={_CJK})[ \u3000\t]+(?={_CJK})|(?<={_CJK})\n\s*(
 CITATION_FIELDS = frozenset({"legal_basis", "source", "official_source"})
 
 
+def without_stray_spaces(text: str) -> str:
+    """``text`` with the spaces and line breaks between Chinese characters taken out (imported text)."""
+    return _STRAY_SPACE.sub("", text)
+
+
 def _texts(value: Any, path: str) -> Any:
     if isinstance(value, str):
         yield path, value

@@ -18,6 +18,7 @@ from core.settings import Settings, get_settings
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import read_yaml_dir, write_jsonl
 from knowledge.models import Entry
+from knowledge.validation import without_stray_spaces
 from ops.handoff_eval import MESSAGES, evaluate_handoff
 from retrieval.evaluate import MODES, print_table
 from retrieval.live import LiveSearch, make_engine
@@ -31,7 +32,7 @@ def qa_entries(rows: list[dict]) -> tuple[list[Entry], list[tuple[str, str]]]:
     entries: list[Entry] = []
     pairs: list[tuple[str, str]] = []
     for row in rows:
-        answer = " ".join(row["answer"].split())
+        answer = without_stray_spaces(" ".join(row["answer"].split()))  # paragraph breaks of the portal
         if answer not in ids:
             ids[answer] = f"qa-{len(ids) + 1:04d}"
             first = answer.replace("。", "，").split("，")[0][:60] or answer[:60]
