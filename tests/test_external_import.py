@@ -12,7 +12,11 @@ from retrieval.external import qa_entries
 def test_portal_answers_with_addresses_and_accounts_import(tmp_path: Path) -> None:
     rows = [
         {"question": "在哪里办", "answer": "请关注“北京人社”微信公众号，或到朝阳区XX路12号服务大厅办理。"},
-        {"question": "要多少钱", "answer": "作如下调整：\n 一、不收费。 Apply online.", "department": "市人社局"},
+        {
+            "question": "要多少钱",
+            "answer": "作如下调整：\n 一、不收费。 Apply online.",
+            "department": "市人社局",
+        },
     ]
     entries, pairs = qa_entries(rows)
     assert [e.id for e in entries] == ["qa-0001", "qa-0002"] and pairs[1] == ("要多少钱", "qa-0002")
