@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,5 +41,12 @@ def sessions() -> sessionmaker[Session]:
     return session_factory(get_settings().database_url)
 
 
-if os.environ.get("BANSHI_WARM") == "1":  # set by the supervisor: warm up before the first question
+def should_warm(environ: Mapping[str, str]) -> bool:
+    """Warm up before the first question (BANSHI_WARM=1, set by the supervisor), in the process that
+    answers: Sanic's worker (SANIC_WORKER_NAME), not its manager process, which imports the actions too
+    and would hold a second, unused index (≈ 330 MB)."""
+    return environ.get("BANSHI_WARM") == "1" and bool(environ.get("SANIC_WORKER_NAME"))
+
+
+if should_warm(os.environ):
     threading.Thread(target=live_search, name="warm-up", daemon=True).start()

@@ -191,3 +191,11 @@ def test_not_this_offers_the_other_candidates(live: LiveSearch) -> None:
     }
     _, messages = run(ActionNextCandidates(), tracker("不是这个", "not_this", slots))
     assert [b["title"] for b in messages[0]["buttons"]] == ["补领", "转人工"]
+
+
+def test_only_the_answering_worker_warms_up() -> None:
+    from actions.runtime import should_warm
+
+    assert should_warm({"BANSHI_WARM": "1", "SANIC_WORKER_NAME": "Sanic-Server-0-0"})
+    assert not should_warm({"BANSHI_WARM": "1"})  # Sanic's manager process
+    assert not should_warm({"SANIC_WORKER_NAME": "Sanic-Server-0-0"})
