@@ -5,6 +5,8 @@ new version — no restart, no retraining. Rolling back is just as live."""
 from __future__ import annotations
 
 import copy
+import random
+import string
 import time
 import uuid
 from collections.abc import Callable
@@ -66,7 +68,8 @@ def _within(seconds: float, check: Callable[[], bool]) -> float:
 
 
 def test_a_published_change_is_live_within_seconds_without_restart(system: System) -> None:
-    tag = uuid.uuid4().hex[:6].upper()
+    # letters only: six random digits can read as a phone number, which sample entries may not hold
+    tag = "".join(random.choices(string.ascii_uppercase, k=6))
     new_material = f"本人有效身份证件原件（核验码{tag}）"
     new_question = f"星际旅行签证{tag}怎么申请"  # no entry is about this until the change is published
     pids = {kid.name: kid.proc.pid for kid in system.supervisor.kids if kid.proc}
