@@ -15,7 +15,7 @@ from core.settings import get_settings
 from knowledge.models import Entry
 from knowledge.parts import PART_CUES, cue_part
 from knowledge.render import card
-from retrieval.engine import SearchResult
+from retrieval.engine import NAME_WORDS_IGNORED, SearchResult
 from retrieval.text import content_tokens
 
 # Which parts of the guide each question intent asks for (None = the whole 一次性告知).
@@ -138,11 +138,6 @@ def search(text: str) -> SearchResult:
     return engine.search(text, k=k)
 
 
-TITLE_WORDS_IGNORED = frozenset(
-    {"一件事", "办理", "申请", "申领", "登记", "服务", "事项", "个人", "企业", "办事", "相关", "手续", "证明"}
-)
-
-
 def names_entry(text: str, entry_id: str) -> bool:
     """Whether a message names the entry: a word of its title or aliases (after the synonym lexicon)."""
     engine = live_search().engine
@@ -154,7 +149,7 @@ def names_entry(text: str, entry_id: str) -> bool:
         w
         for name in [re.sub(r"[（(].*?[）)]", "", e.title), *e.aliases]
         for w in content_tokens(engine.lexicon.normalise(name))
-        if len(w) >= 2 and w not in TITLE_WORDS_IGNORED
+        if len(w) >= 2 and w not in NAME_WORDS_IGNORED
     }
     return any(w in said for w in words)
 
