@@ -66,7 +66,7 @@ def names_nothing_but_aspect(text: str) -> bool:
     return not [t for t in content_tokens(remainder) if t not in GENERIC_WORDS]
 
 
-EXPLICIT_PERSON = re.compile(r"转人工|人工客服|人工服务|找人工|找个人工|真人|我要投诉|我要举报")
+EXPLICIT_PERSON = re.compile(r"转.{0,3}人工|人工(?:客服|服务|坐席|接听)|找.{0,2}人工|真人|我要投诉|我要举报")
 
 
 def asks_for_person(text: str) -> bool:

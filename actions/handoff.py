@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -101,5 +101,24 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        intent, confidence = grounding.intent_of(tracker)
+        text = grounding.user_text(tracker)
+        if intent == "complain" and text and _service_question_not_complaint(text, confidence):
+            # 公司被列入经营异常了…信用修复要提交什么: a question about a service that the classifier
+            # heard as a complaint (a problem told first); answer it — 转人工 stays one tap away
+            return [FollowupAction("action_answer_service")]
         return hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "explicit"))
+
+
+def _service_question_not_complaint(text: str, confidence: float) -> bool:
+    """No complaint words, the classifier not sure, and a question that names a service the knowledge
+    base answers (信用修复要提交什么); 房东不退押金怎么办 names none and goes to a person."""
+    from actions.situation_form import wants_person  # (imports this module)
+    from knowledge.situation_match import is_question
+
+    if wants_person(text, "complain", confidence) or not is_question(text):
+        return False
+    result = grounding.search(text)
+    if not (result.answerable and not result.ambiguous and result.candidates):
+        return False
+    return grounding.names_entry(text, result.candidates[0].id)

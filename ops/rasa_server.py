@@ -18,6 +18,7 @@ the same message.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -47,6 +48,8 @@ def install_action_result_validator() -> None:
 
 
 def main() -> None:
+    # a public service does not report usage to a third party (Rasa's telemetry is on by default)
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     install_action_result_validator()
     from rasa.__main__ import main as rasa_main
 

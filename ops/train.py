@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,7 @@ def ensure_model(force: bool = False) -> Path:
                 str(MODEL_DIR),
             ],
             cwd=BOT,
+            env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

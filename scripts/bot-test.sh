@@ -20,5 +20,5 @@ mkdir -p reports
 cd bot
 # Rasa as the supervisor runs it (ops/rasa_server.py)
 ACTION_SERVER_URL="http://127.0.0.1:$port/webhook" ../.venv-rasa/bin/python -m ops.rasa_server test core \
-  --stories tests/ --model ../var/models/banshi.tar.gz --endpoints endpoints.yml \
+  --stories tests/ --model "${MODEL:-../var/models/banshi.tar.gz}" --endpoints endpoints.yml \
   --e2e --fail-on-prediction-errors --out ../reports/rasa-test

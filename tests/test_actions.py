@@ -10,7 +10,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import grounding, runtime
 from actions.abstain import ActionAbstain
 from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff, transcript
@@ -199,3 +199,55 @@ def test_only_the_answering_worker_warms_up() -> None:
     assert should_warm({"BANSHI_WARM": "1", "SANIC_WORKER_NAME": "Sanic-Server-0-0"})
     assert not should_warm({"BANSHI_WARM": "1"})  # Sanic's manager process
     assert not should_warm({"SANIC_WORKER_NAME": "Sanic-Server-0-0"})
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("还是帮我转个人工吧", True),
+        ("转一下人工", True),
+        ("能不能找个人工", True),
+        ("要人工客服", True),
+        ("我要投诉", True),
+        ("人工智能企业有什么补贴", False),
+        ("转移户口怎么办", False),
+    ],
+)
+def test_words_that_ask_for_a_person_whatever_the_intent(text: str, person: bool) -> None:
+    assert grounding.asks_for_person(text) is person
+
+
+def _unsure(text: str, intent: str, confidence: float) -> Tracker:
+    t = tracker(text, intent)
+    t.latest_message["intent"]["confidence"] = confidence
+    return t
+
+
+def test_a_service_question_heard_as_a_complaint_is_answered(live: LiveSearch, settings: Settings) -> None:
+    agent_on_duty(settings)
+    question = "公司去年被列入经营异常了，现在补报完了，想移出来，信用修复要提交什么"
+    events, messages = run(ActionHandoff(), _unsure(question, "complain", 0.61))
+    assert [e["name"] for e in events if e.get("event") == "followup"] == ["action_answer_service"]
+    assert messages == []
+    with session_factory(settings.database_url)() as s:
+        assert s.query(HandoffRow).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence"),
+    [
+        ("窗口工作人员态度太差了，信用修复要提交什么", 0.61),  # complaint words
+        (
+            "公司去年被列入经营异常了，现在补报完了，想移出来，信用修复要提交什么",
+            0.95,
+        ),  # the classifier is sure
+        ("房东不退押金，我该怎么办", 0.61),  # no service answers it
+    ],
+)
+def test_complaints_still_reach_a_person(
+    live: LiveSearch, settings: Settings, text: str, confidence: float
+) -> None:
+    agent_on_duty(settings)
+    events, messages = run(ActionHandoff(), _unsure(text, "complain", confidence))
+    assert not [e for e in events if e.get("event") == "followup"]
+    assert messages[-1]["custom"]["type"] == "handoff"

@@ -1,0 +1,79 @@
+"""bot/nlu_components/e5_featurizer.py: the dense sentence feature Rasa's intent classifier reads.
+
+The component runs in the Rasa environment, so the checks run there in one subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from core.settings import ROOT
+
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+
+CHECKS = r"""
+import json
+import numpy as np
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from nlu_components.e5_featurizer import E5Featurizer
+
+def featurizer(scale):
+    return E5Featurizer({**E5Featurizer.get_default_config(), "scale": scale}, "e5")
+
+texts = ["户口在乡下", "我是农村户口", "讲个笑话", "户口在乡下"]
+messages = [Message(data={TEXT: t}) for t in texts] + [Message(data={"intent": "greet"})]
+featurizer(2.0).process(messages)
+vectors = []
+for m in messages[:4]:
+    seq, sent = m.get_dense_features(TEXT)
+    vectors.append(sent.features[0])
+    assert seq is None and sent.features.shape == (1, 384), sent.features.shape
+v = np.array(vectors)
+out = {
+    "norms": [round(float(n), 3) for n in np.linalg.norm(v, axis=1)],
+    "near": float(v[0] @ v[1]), "far": float(v[0] @ v[2]),
+    "same": bool(np.allclose(v[0], v[3])),
+    "no_text_no_feature": messages[4].get_dense_features(TEXT) == (None, None),
+}
+data = TrainingData([Message(data={TEXT: "公租房谁能申请", "intent": "ask_conditions"})])
+featurizer(1.0).process_training_data(data)
+out["training"] = data.training_examples[0].get_dense_features(TEXT)[1].features.shape[1]
+try:
+    featurizer(0)
+    out["bad_scale_refused"] = False
+except ValueError:
+    out["bad_scale_refused"] = True
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
+    proc = subprocess.run(
+        [str(RASA_PY), "-c", CHECKS],
+        cwd=ROOT / "bot",  # where Rasa runs, and finds nlu_components
+        env={"PYTHONPATH": str(ROOT / "bot"), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["norms"] == [2.0, 2.0, 2.0, 2.0]  # unit vectors times the configured scale
+    assert out["near"] > out["far"]  # a paraphrase is nearer than a joke (e5 cosines sit close together)
+    assert out["same"] and out["no_text_no_feature"]
+    assert out["training"] == 384 and out["bad_scale_refused"]
+
+
+def test_the_pipeline_reads_the_e5_feature_before_the_intent_classifier() -> None:
+    names = [c["name"] for c in yaml.safe_load((ROOT / "bot" / "config.yml").read_text())["pipeline"]]
+    e5 = names.index("nlu_components.e5_featurizer.E5Featurizer")
+    assert e5 < names.index("nlu_components.intent_classifier.LinearIntentClassifier")
+    assert (ROOT / "bot" / "nlu_components" / "e5_featurizer.py").exists()
