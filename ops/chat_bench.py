@@ -134,6 +134,15 @@ def start(target: Target) -> None:
     print(f"==> {target.label}: starting on port {target.port} (log {target.work / 'run.log'})", flush=True)
 
 
+def answered(r: httpx.Response) -> bool:
+    """The bot answered: a 200 with messages that is not the web app's degraded reply (Rasa or the
+    action server still starting or down: 请拨打12345…), which comes back in milliseconds."""
+    if r.status_code != 200:
+        return False
+    body = r.json()
+    return bool(body.get("messages")) and not body.get("degraded", False)
+
+
 def wait_ready(target: Target, client: httpx.Client, timeout: float) -> None:
     """Up when a chat turn gets the bot's answer (the web app answers /healthz before Rasa is ready)."""
     deadline = time.monotonic() + timeout
@@ -143,7 +152,7 @@ def wait_ready(target: Target, client: httpx.Client, timeout: float) -> None:
             raise RuntimeError(f"{target.label} stopped: see {target.work / 'run.log'}")
         with contextlib.suppress(httpx.HTTPError):
             r = client.post(f"{target.base}/api/chat", json={"sender_id": "bench-ready", "message": "你好"})
-            if r.status_code == 200 and r.json().get("messages"):
+            if answered(r):
                 for text in WARM_UP:  # first turns load lazily; not measured
                     client.post(f"{target.base}/api/chat", json={"sender_id": "bench-warm", "message": text})
                 print(f"==> {target.label}: ready", flush=True)
@@ -187,7 +196,7 @@ def measure(targets: list[Target], convs: list[list[str]], client: httpx.Client)
                 t = time.perf_counter()
                 try:
                     r = client.post(f"{target.base}/api/chat", json={"sender_id": sender, "message": message})
-                    ok = r.status_code == 200 and bool(r.json().get("messages"))  # the bot answered
+                    ok = answered(r)
                 except httpx.HTTPError:
                     ok = False
                 elapsed = (time.perf_counter() - t) * 1000
@@ -237,8 +246,9 @@ Each version runs its own `ops.run` (web app → Rasa → action server, SQLite 
 {n} conversations from `knowledge/eval/dev.jsonl` ({turns} turns per version: one-turn questions in and
 out of scope, and service questions followed by {" / ".join(FOLLOW_UPS)}), each on a new sender id,
 sent to every version in turn. A turn is one `POST /api/chat`, request to full response; an error is a
-turn without a 200 answer carrying bot messages. Compare versions within one run only: other work on
-the machine moves every figure.
+turn without a 200 answer carrying bot messages, or with the degraded reply the web app gives while
+Rasa or the action server is down; a version is measured only once a turn gets a real answer. Compare
+versions within one run only: other work on the machine moves every figure.
 
 | version | all turns p50 / p95 | first turn p50 / p95 | follow-up p50 / p95 | turns | errors |
 |---|---|---|---|---|---|
