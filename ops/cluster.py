@@ -128,6 +128,11 @@ defaults
     timeout http-request 30s
     retries 2
     option redispatch 1
+    # a server killed between two health checks (inter 1s): the request sent to it gets a closed
+    # connection and no response; it is sent again to another server instead of failing. A message is
+    # processed twice only if the killed server had processed it but not answered (Rasa's lock store
+    # serialises the two). conn-failure: a server not listening any more.
+    retry-on conn-failure empty-response
 
 frontend web
     bind {listen_host}:{listen_port}
