@@ -23,7 +23,7 @@ from tests.staff import DEMO_PASSWORD, StubRasa, client_for, login
 from web.app import create_app
 from web.auth import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, SessionClaims, SessionSigner, require_roles
 
-# -- a tiny router guarded like the editor's will be (issue 8 reuses web/auth.py) ----------------
+# -- a tiny router guarded as the editor routes are (require_roles from web/auth.py) ------------------
 EditorUser = Annotated[Account, Depends(require_roles("editor", "admin"))]
 guarded = APIRouter(prefix="/api/test")
 

@@ -1,1 +1,2 @@
-"""The FastAPI web app: citizen chat API and widget, search, health (agent and editor later)."""
+"""The FastAPI web app: the citizens' chat API and widget, search, guides, the agent console, the
+editor and review workflow, staff sign-in, and health."""
