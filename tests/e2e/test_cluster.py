@@ -88,6 +88,13 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     if not MODEL.exists():
@@ -132,7 +139,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     web = [f"http://127.0.0.1:{port_base + 10 * (i + 1)}" for i in range(2)]
     try:
         deadline = time.monotonic() + 1500  # 6 processes starting on 2 cores, maybe shared
-        while not all(_healthy(u) for u in (lb, *web)):
+        # every replica's own Rasa answering too: a web app is healthy through the Rasa balancer as soon
+        # as one Rasa is up, and the second may still be starting (it waits 5 s and retries when both
+        # create the tracker table at once) — killing replica 0 then would leave no Rasa at all
+        rasa = [
+            f"http://127.0.0.1:{port_base + 10 * (i + 1) + 1}/status?token=cluster-token" for i in range(2)
+        ]
+        while not (all(_healthy(u) for u in (lb, *web)) and all(_answers(u) for u in rasa)):
             assert proc.poll() is None, (tmp / "ops-run.out").read_text()[-3000:]
             assert time.monotonic() < deadline, "cluster not healthy after 1500 s"
             time.sleep(2)
