@@ -117,9 +117,14 @@ def haproxy_config(listen_host: str, listen_port: int, reps: list[Replica]) -> s
     return f"""# written by ops/cluster.py
 global
     maxconn 4096
+    # one line per request in the balancer's log (var/logs/…/haproxy.out): which server answered,
+    # the termination state and the retries
+    log stdout format raw local0
 
 defaults
     mode http
+    log global
+    option httplog
     timeout connect 2s
     timeout check 2s
     timeout client 600s
@@ -133,6 +138,10 @@ defaults
     # processed twice only if the killed server had processed it but not answered (Rasa's lock store
     # serialises the two). conn-failure: a server not listening any more.
     retry-on conn-failure empty-response
+    # no idle server-side connections: a connection kept open to a server that is then killed would
+    # be reused for the next request and fail it (seen as 502s right after a replica was killed);
+    # a fresh local connection per request costs well under a millisecond
+    option http-server-close
 
 frontend web
     bind {listen_host}:{listen_port}
