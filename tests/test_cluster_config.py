@@ -64,6 +64,7 @@ def test_generated_haproxy_configuration_is_valid_and_checks_health(tmp_path: Pa
     assert "option httpchk GET /healthz/live" in conf and "option httpchk GET /health" in conf
     assert "option redispatch" in conf
     assert "retry-on conn-failure empty-response" in conf  # a request sent to a server just killed
+    assert "option http-server-close" in conf  # no idle connection to a server that may be killed
     out = subprocess.run(
         [haproxy_binary(), "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True
     )
