@@ -104,7 +104,7 @@ def warm(base: str, n: int = 20) -> None:
 
 
 def run_locust(base: str, rate: float, seconds: int, out: Path) -> dict[str, float]:
-    users = max(4, int(rate * 2))
+    users = max(8, int(rate * 4))  # each user at rate/users: a reply rarely outlasts its gap
     env = {**os.environ, "LOAD_USER_RATE": str(rate / users)}
     prefix = out / f"rate{rate:g}"
     subprocess.run(

@@ -1,8 +1,14 @@
 """Locust scenario for ``make load``: citizens each asking one question in a new conversation.
 
-Every user sends at ``LOAD_USER_RATE`` messages per second (constant throughput, so the total rate is
-users × rate while the server keeps up); questions are the dev set's real-style questions. A reply
-that is empty or degraded counts as a failure.
+Every user sends at ``LOAD_USER_RATE`` messages per second on average, the gaps between its messages
+drawn from an exponential distribution: the many users together send as independent citizens do (a
+Poisson stream), not in the lock-step bursts that fixed gaps produce (users started within one second,
+each waiting exactly 1/rate, fire together; a burst of n messages makes the last one wait for the n − 1
+before it, whatever the node's capacity). The gap counts from the start of the previous message, so the
+offered rate does not drop when the server slows down, until a reply takes longer than the gap. The
+total rate is users × rate; ``LOAD_ARRIVALS=fixed`` restores Locust's ``constant_throughput`` for
+comparison. Questions are the dev set's real-style questions. A reply that is empty or degraded counts
+as a failure.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 import uuid
 from pathlib import Path
 
@@ -24,8 +31,22 @@ QUESTIONS = [
 ]
 
 
+RATE = float(os.environ.get("LOAD_USER_RATE", "0.5"))
+FIXED = os.environ.get("LOAD_ARRIVALS") == "fixed"
+_fixed_gap = constant_throughput(RATE)
+
+
 class Citizen(HttpUser):
-    wait_time = constant_throughput(float(os.environ.get("LOAD_USER_RATE", "0.5")))
+    next_due: float | None = None  # when this user's previous message was due
+
+    def wait_time(self) -> float:
+        """Exponential gaps of mean 1/rate, counted from when the previous message was due."""
+        if FIXED:
+            return float(_fixed_gap(self))
+        now = time.monotonic()
+        due = (self.next_due if self.next_due is not None else now) + random.expovariate(RATE)
+        self.next_due = max(due, now)  # late (a slow reply): send now, no catching up in a burst
+        return self.next_due - now
 
     @task
     def ask(self) -> None:
