@@ -44,6 +44,15 @@ out = {
 data = TrainingData([Message(data={TEXT: "公租房谁能申请", "intent": "ask_conditions"})])
 featurizer(1.0).process_training_data(data)
 out["training"] = data.training_examples[0].get_dense_features(TEXT)[1].features.shape[1]
+from nlu_components.e5_featurizer import PENDING
+lazy = E5Featurizer({**E5Featurizer.get_default_config(), "scale": 2.0, "on_demand": True}, "e5")
+deferred = [Message(data={TEXT: "户口在乡下"}), Message(data={"intent": "greet"})]
+lazy.process(deferred)
+out["on_demand"] = [deferred[0].get(PENDING), deferred[0].get_dense_features(TEXT) == (None, None),
+                    deferred[1].get(PENDING)]
+data = TrainingData([Message(data={TEXT: "公租房谁能申请", "intent": "ask_conditions"})])
+lazy.process_training_data(data)
+out["on_demand_training"] = data.training_examples[0].get_dense_features(TEXT)[1].features.shape[1]
 try:
     featurizer(0)
     out["bad_scale_refused"] = False
@@ -70,6 +79,9 @@ def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
     assert out["near"] > out["far"]  # a paraphrase is nearer than a joke (e5 cosines sit close together)
     assert out["same"] and out["no_text_no_feature"]
     assert out["training"] == 384 and out["bad_scale_refused"]
+    # on_demand: inference defers the embedding to the classifier (the scale travels with the message);
+    # training data is embedded all the same
+    assert out["on_demand"] == [2.0, True, None] and out["on_demand_training"] == 384
 
 
 def test_the_pipeline_reads_the_e5_feature_before_the_intent_classifier() -> None:

@@ -37,6 +37,16 @@ def _encoder() -> Any:
     return _MODEL
 
 
+#: set on a message whose embedding the featurizer deferred (``on_demand``): the scale to apply when the
+#: intent classifier asks for it with :func:`embed`
+PENDING = "e5_pending_scale"
+
+
+def embed(texts: List[Text]) -> np.ndarray:
+    """Unit-length e5 ``query:`` embeddings, one row per text."""
+    return np.asarray(_encoder().query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds the e5 ``query:`` embedding of a message's text as a dense sentence feature."""
@@ -45,7 +55,9 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         # scale: the embedding is unit length; the sparse features it is concatenated with count
         # tokens, so a larger scale keeps the two on comparable footing
-        return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "batch_size": 64}
+        # on_demand: at inference, defer the embedding (PENDING) to the intent classifier, which computes
+        # it only for a message its n-gram model alone is unsure of; training data is always embedded
+        return {**DenseFeaturizer.get_default_config(), "scale": 1.0, "batch_size": 64, "on_demand": False}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -60,6 +72,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
         self.scale = float(config.get("scale", 1.0))
         self.batch_size = int(config.get("batch_size", 64))
+        self.on_demand = bool(config.get("on_demand", False))
 
     @classmethod
     def create(
@@ -75,14 +88,19 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         todo = [m for m in messages if m.get(TEXT)]
         for i in range(0, len(todo), self.batch_size):
             batch = todo[i : i + self.batch_size]
-            vectors = np.asarray(_encoder().query([m.get(TEXT) for m in batch]), dtype=np.float32)
-            for message, vector in zip(batch, vectors.reshape(len(batch), -1)):
+            vectors = embed([m.get(TEXT) for m in batch])
+            for message, vector in zip(batch, vectors):
                 self.add_features_to_message(
                     sequence=None, sentence=(vector * self.scale)[np.newaxis, :], attribute=TEXT, message=message
                 )
 
     def process(self, messages: List[Message]) -> List[Message]:
-        self._featurize(messages)
+        if self.on_demand:
+            for m in messages:
+                if m.get(TEXT):
+                    m.set(PENDING, self.scale)
+        else:
+            self._featurize(messages)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

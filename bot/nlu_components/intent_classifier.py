@@ -10,6 +10,12 @@ The trained model is stored as plain arrays (``numpy.savez``; no pickle): the ID
 coefficients, the intercepts and the intent names. Probabilities are the multinomial softmax of the
 linear scores, exactly what scikit-learn's ``predict_proba`` returns for this model.
 
+Two stages (``sparse_first``): the e5 embedding is most of the NLU's CPU per message. A second model
+over the n-grams alone is trained with the full one; at inference, when the featurizer deferred the
+embedding (``E5Featurizer`` with ``on_demand``), a message the n-gram model classifies with at least
+``sparse_first`` probability is decided there, and only the others are embedded and classified by the
+full model. The threshold was chosen by 5-fold cross-validation of the NLU data (docs/evaluation.md).
+
 Runs in the Rasa environment (Python 3.10) and imports nothing from the app.
 """
 
@@ -28,6 +34,8 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu_components.e5_featurizer import PENDING, embed
 
 logger = logging.getLogger(__name__)
 _FILE = "intent_model.npz"
@@ -57,7 +65,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # C: inverse regularisation strength; chosen once by 5-fold cross-validation of the NLU data
-        return {"C": 30.0, "max_iter": 5000, "ranking_length": 10}
+        # sparse_first: the n-gram-only model decides a message it is this sure of (0 = always the full model)
+        return {"C": 30.0, "max_iter": 5000, "ranking_length": 10, "sparse_first": 0.0}
 
     @staticmethod
     def required_packages() -> List[Text]:
@@ -105,6 +114,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         counts, dense = self._parts(messages)
         return scipy.sparse.hstack([_tfidf(counts, idf), scipy.sparse.csr_matrix(dense)]).tocsr()
 
+    @staticmethod
+    def _softmax(x: scipy.sparse.csr_matrix, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+        width = coef.shape[1]
+        if x.shape[1] != width:  # a featurizer changed since training: pad or cut, never crash
+            x = scipy.sparse.hstack([x, scipy.sparse.csr_matrix((x.shape[0], max(0, width - x.shape[1])))])
+            x = x.tocsr()[:, :width]
+        scores = np.asarray(x @ coef.T) + intercept
+        if scores.shape[1] == 1:  # two intents: scikit-learn's binary form
+            scores = np.hstack([-scores, scores])
+        scores -= scores.max(axis=1, keepdims=True)
+        p = np.exp(scores)
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
     # -- training ------------------------------------------------------------------------------
     def train(self, training_data: TrainingData) -> Resource:
         from sklearn.linear_model import LogisticRegression
@@ -116,14 +138,21 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         counts, _ = self._parts(examples)
         idf = _idf(counts)
+        y = [e.get(INTENT) for e in examples]
         clf = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]))
-        clf.fit(self._matrix(examples, idf), [e.get(INTENT) for e in examples])
+        x = self._matrix(examples, idf)
+        clf.fit(x, y)
         self.model = {
             "idf": idf,
             "coef": clf.coef_,
             "intercept": clf.intercept_,
             "classes": np.array(clf.classes_, dtype=str),
         }
+        if float(self.config["sparse_first"]) > 0 and x.shape[1] > len(idf):  # there is a dense part
+            quick = LogisticRegression(C=float(self.config["C"]), max_iter=int(self.config["max_iter"]))
+            quick.fit(x[:, : len(idf)], y)
+            assert list(quick.classes_) == list(clf.classes_)
+            self.model.update(coef_sparse=quick.coef_, intercept_sparse=quick.intercept_)
         with self._model_storage.write_to(self._resource) as directory:
             np.savez(directory / _FILE, **self.model)
         return self._resource
@@ -148,19 +177,33 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     # -- prediction ----------------------------------------------------------------------------
     def probabilities(self, messages: List[Message]) -> np.ndarray:
-        """Softmax of the linear scores, one row per message, columns in ``model['classes']``."""
+        """Softmax of the linear scores, one row per message, columns in ``model['classes']``.
+
+        A message whose embedding was deferred is decided by the n-gram model when that is sure enough
+        (``sparse_first``); the others are embedded here and go to the full model."""
         assert self.model is not None
-        x = self._matrix(messages, self.model["idf"])
-        width = self.model["coef"].shape[1]
-        if x.shape[1] != width:  # a featurizer changed since training: pad or cut, never crash
-            x = scipy.sparse.hstack([x, scipy.sparse.csr_matrix((x.shape[0], max(0, width - x.shape[1])))])
-            x = x.tocsr()[:, :width]
-        scores = np.asarray(x @ self.model["coef"].T) + self.model["intercept"]
-        if scores.shape[1] == 1:  # two intents: scikit-learn's binary form
-            scores = np.hstack([-scores, scores])
-        scores -= scores.max(axis=1, keepdims=True)
-        p = np.exp(scores)
-        return np.asarray(p / p.sum(axis=1, keepdims=True))
+        model, threshold = self.model, float(self.config["sparse_first"])
+        counts, dense = self._parts(messages)
+        tfidf = _tfidf(counts, model["idf"])
+        pending = [m.get(PENDING) is not None and m.get_dense_features(TEXT)[1] is None for m in messages]
+        out = np.zeros((len(messages), len(model["classes"])))
+        decided = np.zeros(len(messages), dtype=bool)
+        if threshold > 0 and "coef_sparse" in model and any(pending):
+            quick = self._softmax(tfidf, model["coef_sparse"], model["intercept_sparse"])
+            decided = np.array(pending) & (quick.max(axis=1) >= threshold)
+            out[decided] = quick[decided]
+        rest = [i for i in range(len(messages)) if not decided[i]]
+        if not rest:
+            return out
+        embed_now = [i for i in rest if pending[i]]
+        if embed_now:
+            vectors = embed([messages[i].get(TEXT) for i in embed_now])
+            dense = dense if dense.shape[1] == vectors.shape[1] else np.zeros((len(messages), vectors.shape[1]))
+            for i, v in zip(embed_now, vectors):
+                dense[i] = v * float(messages[i].get(PENDING))
+        x = scipy.sparse.hstack([tfidf[rest], scipy.sparse.csr_matrix(dense[rest])]).tocsr()
+        out[rest] = self._softmax(x, model["coef"], model["intercept"])
+        return out
 
     def process(self, messages: List[Message]) -> List[Message]:
         todo = [m for m in messages if m.get(TEXT)]
