@@ -81,3 +81,58 @@ def test_supervisor_starts_rasa_through_the_launcher(tmp_path: Path) -> None:
     rasa = next(k for k in kids if k.name == "rasa")
     assert rasa.argv[:3] == [str(RASA_PY), "-m", "ops.rasa_server"]
     assert rasa.argv[3] == "run"
+
+
+STORE_CHECKS = r"""
+import asyncio, json, sys
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from ops.rasa_server import install_sqlite_tracker_store_pool
+
+db = sys.argv[1]
+stock = SQLTrackerStore(dialect="sqlite", db=db + ".stock")
+install_sqlite_tracker_store_pool()
+install_sqlite_tracker_store_pool()  # a second call changes nothing
+store = SQLTrackerStore(dialect="sqlite", db=db)
+
+async def roundtrip(store):
+    tracker = DialogueStateTracker("citizen-1", [])
+    for e in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+              UserUttered("办二手房过户要准备什么资料", {"name": "ask_service", "confidence": 0.9})):
+        tracker.update(e)
+    await store.save(tracker)
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)  # only the new event is added
+    again = await store.retrieve("citizen-1")
+    return [e.type_name for e in again.events], again.latest_message.text
+
+events, text = asyncio.run(roundtrip(store))
+stock_events, _ = asyncio.run(roundtrip(stock))
+with store.engine.connect() as conn:
+    pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "synchronous", "busy_timeout")}
+print("RESULT " + json.dumps({
+    "stock_pool": type(stock.engine.pool).__name__, "pool": type(store.engine.pool).__name__,
+    "pragmas": pragmas, "events": events, "text": text, "stock_events": stock_events,
+}, ensure_ascii=False))
+"""
+
+
+@pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_the_sqlite_tracker_store_gets_a_pool_and_the_apps_sqlite_settings(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(RASA_PY), "-c", STORE_CHECKS, str(tmp_path / "rasa.db")],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["stock_pool"] == "NullPool"  # Rasa's own: a new connection per read and per save
+    assert out["pool"] == "QueuePool"
+    assert out["pragmas"] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 5000}  # 1 = NORMAL
+    assert out["events"] == out["stock_events"] and "user" in out["events"]  # as Rasa's own store
+    assert out["text"] == "办二手房过户要准备什么资料"
