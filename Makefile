@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run run-cluster load test lint typecheck unit bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
+.PHONY: setup run run-cluster load test lint typecheck unit e2e bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
 	rebuild-e5 adapt eval-adapted
 
 setup:  ## create or update both environments (idempotent)
@@ -32,12 +32,16 @@ run-cluster: setup  ## REPLICAS replicas behind HAProxy, sharing PostgreSQL and 
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/python scripts/check_layers.py
 
 typecheck: setup
 	.venv/bin/mypy core knowledge embeddings retrieval actions web ops evaluation
 
-unit: setup train
-	$(PY) -m pytest -q
+unit: setup  ## the fast loop: every test that needs no trained model and starts no server (tests/e2e excluded)
+	$(PY) -m pytest -q --ignore=tests/e2e
+
+e2e: setup train  ## real servers and a real browser: Rasa, action server, web app, HAProxy, Chromium
+	$(PY) -m pytest -q tests/e2e
 
 bot-validate: setup
 	cd bot && $(RASA) data validate --domain domain
@@ -45,7 +49,7 @@ bot-validate: setup
 bot-test: setup train
 	@scripts/bot-test.sh
 
-test: setup lint typecheck bot-validate train unit bot-test  ## everything CI runs
+test: setup lint typecheck bot-validate unit train e2e bot-test  ## everything CI runs
 	@echo "make test: all checks passed"
 
 eval: setup

@@ -1,0 +1,111 @@
+"""One-way layers between the app's packages, checked by `make lint`: ``python scripts/check_layers.py``.
+
+A package may import packages of lower layers only; packages in the same layer do not import each other.
+Every import counts, including one inside a function. From the top:
+
+    evaluation                 benchmarks and quality measurements (they drive everything below)
+    web | actions              the HTTP app and the Rasa action server: two front doors, independent
+    ops                        processes, migrations, retention, the launcher
+    retrieval                  the knowledge engine: search, ranking, the live index
+    embeddings                 encoders, vector index, embedding cache
+    knowledge                  entries, their store, workflow and import/export
+    core                       settings, database engine, shared utilities
+
+``KNOWN`` lists the reversed imports that exist today, each with where it should move; the check fails
+on any other reversed import, and on a listed one that no longer exists (so the list only shrinks).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+LAYERS: list[set[str]] = [
+    {"evaluation"},
+    {"web", "actions"},
+    {"ops"},
+    {"retrieval"},
+    {"embeddings"},
+    {"knowledge"},
+    {"core"},
+]
+
+#: (importing module, imported package) → where the code should go
+KNOWN: dict[tuple[str, str], str] = {
+    ("retrieval.external", "ops"): "evaluation/ (with ops.handoff_eval, replaced by a rules-driven check)",
+    ("embeddings.compare", "retrieval"): "evaluation/ (an encoder comparison is a measurement)",
+    (
+        "embeddings.adapt",
+        "retrieval",
+    ): "a training package above retrieval (it mines negatives with the engine)",
+}
+
+
+def layer_of(package: str) -> int | None:
+    for i, layer in enumerate(LAYERS):
+        if package in layer:
+            return i
+    return None
+
+
+def imports_of(path: Path, module: str) -> set[str]:
+    """Top-level packages (of the layered ones) that a module imports, anywhere in its body."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolve against the importing module's package
+                base = module.split(".")[: -node.level] if path.name != "__init__.py" else module.split(".")
+                if path.name == "__init__.py" and node.level > 1:
+                    base = module.split(".")[: -(node.level - 1)]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.add(target.split(".")[0])
+    return {p for p in found if layer_of(p) is not None}
+
+
+def violations(root: Path) -> tuple[list[str], list[str]]:
+    """(reversed imports not in KNOWN, KNOWN entries that no longer occur)."""
+    bad: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for layer in LAYERS:
+        for package in sorted(layer):
+            for path in sorted((root / package).rglob("*.py")):
+                rel = path.relative_to(root).with_suffix("")
+                module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+                own = layer_of(package)
+                assert own is not None
+                for imported in sorted(imports_of(path, module)):
+                    theirs = layer_of(imported)
+                    if imported == package or theirs is None or theirs > own:
+                        continue
+                    key = (module, imported)
+                    if key in KNOWN:
+                        seen.add(key)
+                        continue
+                    kind = "same layer" if theirs == own else "a higher layer"
+                    bad.append(f"{path.relative_to(root)}: {module} imports {imported} ({kind})")
+    stale = [f"{m} → {p}: no longer imported; remove it from KNOWN" for (m, p) in KNOWN if (m, p) not in seen]
+    return bad, stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent
+    bad, stale = violations(root)
+    for line in bad + stale:
+        print(line)
+    if bad or stale:
+        print(
+            f"layers: {len(bad)} reversed import(s), {len(stale)} stale exception(s) (scripts/check_layers.py)"
+        )
+        return 1
+    print(f"layers: one-way ({len(KNOWN)} known exceptions to move)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
