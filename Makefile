@@ -56,7 +56,7 @@ eval: setup
 	@$(PY) -m retrieval.evaluate --eval $(EVAL)
 
 eval-external: setup train
-	@$(PY) -m retrieval.external --data $(DATA)
+	@$(PY) -m evaluation.external --data $(DATA)
 
 eval-dialogue: setup train  ## multi-turn dialogues through the real servers (URL=http://host:port: a running web app)
 	@$(PY) -m evaluation.dialogue --dialogues $(DIALOGUES) $(if $(URL),--url $(URL)) $(if $(VERBOSE),--verbose)
@@ -96,4 +96,4 @@ adapt: setup  ## domain adaptation: adapted encoder + cross-encoder re-ranker un
 	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 eval-adapted: setup  ## make eval-external's retrieval table for today / + adapted encoder / + re-ranker / + both
-	nice -n 19 $(PY) -m embeddings.compare --data $(DATA)
+	nice -n 19 $(PY) -m evaluation.encoders --data $(DATA)

@@ -33,8 +33,6 @@ LAYERS: list[set[str]] = [
 
 #: (importing module, imported package) → where the code should go
 KNOWN: dict[tuple[str, str], str] = {
-    ("retrieval.external", "ops"): "evaluation/ (with ops.handoff_eval, replaced by a rules-driven check)",
-    ("embeddings.compare", "retrieval"): "evaluation/ (an encoder comparison is a measurement)",
     (
         "embeddings.adapt",
         "retrieval",

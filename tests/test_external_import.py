@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evaluation.external import qa_entries
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import write_jsonl
-from retrieval.external import qa_entries
 
 
 def test_portal_answers_with_addresses_and_accounts_import(tmp_path: Path) -> None:

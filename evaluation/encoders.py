@@ -1,7 +1,7 @@
 """``make eval-adapted DATA=<folder>``: today's hybrid vs the adapted encoder and the re-ranker.
 
 The same import as ``make eval-external`` (each distinct answer of ``msgabench_gov_qa.jsonl`` an
-entry, every real question asked, ``retrieval.external.score`` semantics), hybrid mode, in one run:
+entry, every real question asked, ``evaluation.external.score`` semantics), hybrid mode, in one run:
 today's engine, + adapted encoder (``--encoder``), + re-ranker (``--reranker``), + both. The
 re-ranked rows re-order the same first-stage candidates the engine's re-rank hook would
 (its top ``--rerank-k``), so each encoder's first stage is computed once. Evaluation only: nothing
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from core.settings import Settings, get_settings
+from evaluation.external import GOV_QA, qa_entries
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import write_jsonl
-from retrieval.external import GOV_QA, qa_entries
 from retrieval.live import LiveSearch
 from retrieval.rerank import Reranker, load_reranker, rerank
 
