@@ -16,7 +16,7 @@ from core.accounts import agent_availability
 from core.db import HandoffRow
 from tests.staff import StubRasa, add_ticket, bind, client_for, login
 from web.handoffs import RESOLUTIONS, HandoffQueue, Resolution, TicketConflict
-from web.routes.agent import SECURITY_HEADERS
+from web.pages import AGENT_HEADERS as SECURITY_HEADERS
 
 
 @pytest.fixture

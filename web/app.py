@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -26,7 +25,7 @@ from knowledge.render import not_found_page
 from knowledge.workflow import Workflow
 from ops.retention import purge
 from retrieval.live import LiveSearch
-from web import editor_errors
+from web import editor_errors, pages
 from web.auth import Auth
 from web.client_address import ClientAddress
 from web.contacts import BureauContacts
@@ -36,14 +35,13 @@ from web.handoffs import HandoffError, HandoffQueue
 from web.hardening import BodyLimit, SecurityHeaders
 from web.limits import Limits
 from web.openapi_errors import document_errors
+from web.pages import STATIC
 from web.rasa import RasaClient
 from web.routes import (
-    agent,
     assist,
     audit,
     auth,
     chat,
-    editor,
     entries,
     entry_transfer,
     entry_workflow,
@@ -58,7 +56,6 @@ from web.routes import (
 )
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
 RETENTION_EVERY_S = 24 * 3600
 
 
@@ -175,7 +172,7 @@ def create_app(
     app.include_router(auth.router)
     app.include_router(handoffs.router)
     app.include_router(assist.router)
-    app.include_router(agent.router)
+    app.include_router(pages.router)  # /, /agent, /editor
     # knowledge editor; import/export before entries so that /api/entries/export is not an entry id
     editor_errors.install(app)
     app.include_router(entry_transfer.router)
@@ -184,7 +181,6 @@ def create_app(
     app.include_router(gaps.router)
     app.include_router(stats.router)
     app.include_router(audit.router)
-    app.include_router(editor.router)
     if STATIC.exists():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     document_errors(app)

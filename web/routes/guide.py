@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import qrcode
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from knowledge.errors import EntryNotFound
@@ -20,13 +20,6 @@ from web.deps import LiveDep, SettingsDep
 from web.limits import rate_limited
 
 router = APIRouter(tags=["guide"])
-
-
-@router.get("/", include_in_schema=False)
-async def index(request: Request) -> FileResponse:
-    from web.app import STATIC
-
-    return FileResponse(STATIC / "index.html")
 
 
 def wants_guide_page(request: Request) -> bool:
