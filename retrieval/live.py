@@ -36,8 +36,8 @@ def engine_params(settings: Settings, calibration: dict[str, float] | None = Non
     cal = calibration or {}
     return EngineParams(
         dense_weight=settings.dense_weight,
-        answer_threshold=settings.answer_threshold or defaults.answer_threshold,
-        ambiguity_margin=settings.ambiguity_margin or defaults.ambiguity_margin,
+        answer_threshold=settings.answer_threshold,
+        ambiguity_margin=settings.ambiguity_margin,
         dense_floor=float(cal.get("dense_floor", defaults.dense_floor)),
         dense_ceiling=float(cal.get("dense_ceiling", defaults.dense_ceiling)),
     )

@@ -17,6 +17,37 @@ def test_every_setting_is_in_env_example_and_readme() -> None:
         assert f"`{name.upper()}`" in readme, f"{name} missing in the README configuration table"
 
 
+def test_documented_defaults_are_the_real_ones() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if not isinstance(default, int | float) or isinstance(default, bool):
+            continue
+        line = re.search(rf"^{name.upper()}=(.*)$", example, re.M)
+        assert line and float(line.group(1)) == float(default), (
+            f"{name}: .env.example says {line and line.group(1)}"
+        )
+        row = re.search(rf"^\| `{name.upper()}` \| `([^`]*)`", readme, re.M)
+        assert row and float(row.group(1)) == float(default), (
+            f"{name}: the README says {row and row.group(1)}"
+        )
+
+
+def test_every_setting_is_read_by_some_code() -> None:
+    """A documented setting that nothing reads is a promise the software does not keep."""
+    code = "\n".join(
+        path.read_text(encoding="utf-8")
+        for package in ("core", "knowledge", "embeddings", "retrieval", "actions", "web", "ops", "evaluation")
+        for path in (ROOT / package).rglob("*.py")
+        if path != ROOT / "core" / "settings.py"
+    )
+    settings_code = (ROOT / "core" / "settings.py").read_text(encoding="utf-8").split("class Settings", 1)[1]
+    methods = settings_code.split("\n    def ", 1)[1] if "\n    def " in settings_code else ""
+    unread = [n for n in Settings.model_fields if not re.search(rf"\.{n}\b", code + methods)]
+    assert unread == [], f"settings nothing reads: {unread}"
+
+
 def test_readme_gives_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
