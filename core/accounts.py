@@ -209,7 +209,7 @@ def agent_availability(
     Only within ``AGENT_HOURS`` and when an agent (or admin) console polled the queue within the last
     ``AGENT_PRESENCE_S`` seconds. ``now`` is UTC (naive), like every time stored in the database.
     """
-    if not within_hours(settings.agent_hours):
+    if not within_hours(settings.agent_hours, now, settings.timezone):
         return "outside_hours"
     cutoff = (now or utcnow()) - dt.timedelta(seconds=settings.agent_presence_s)
     with sessions() as s:

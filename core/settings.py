@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.hours import Hours, zone
 from core.local_secrets import local_secrets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,10 @@ class Settings(BaseSettings):
     search_top_k: int = Field(5, description="Default number of search results")
     dense_weight: float = Field(0.8, description="Weight of dense similarity in the hybrid score")
     answer_threshold: float = Field(
-        0.4, gt=0, lt=1, description="Hybrid confidence below which the engine abstains (calibrated on dev.jsonl)"
+        0.4,
+        gt=0,
+        lt=1,
+        description="Hybrid confidence below which the engine abstains (calibrated on dev.jsonl)",
     )
     ambiguity_margin: float = Field(
         0.04, ge=0, lt=1, description="Top-2 confidence gap under which a clarifying question is asked"
@@ -149,7 +153,10 @@ class Settings(BaseSettings):
     demo_password: str = Field("demo1234", description="Password of the demo accounts (local mode)")
     hotline: str = Field("12345", description="Hotline number shown in every fallback message")
     handoff_sla_s: int = Field(180, description="Waiting time after which a ticket is highlighted")
-    agent_hours: str = Field("00:00-24:00", description="When agents are online, HH:MM-HH:MM")
+    agent_hours: str = Field(
+        "00:00-24:00", description="When agents are online, HH:MM-HH:MM in TIMEZONE (may cross midnight)"
+    )
+    timezone: str = Field("Asia/Shanghai", description="The bureau's time zone (IANA name): agent hours")
     agent_presence_s: int = Field(
         90, description="An agent counts as online this long after the console last polled the queue"
     )
@@ -164,6 +171,18 @@ class Settings(BaseSettings):
         description="Gap mining proposes the entry the engine leaned towards as the target only from "
         "this score on (below it the editor chooses the entry)",
     )
+
+    @field_validator("agent_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        Hours.parse(value)  # a clear error at start-up, not at the first handoff
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
 
     @model_validator(mode="after")
     def _safe_by_default(self) -> Settings:
