@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.db import FeedbackRow, GapRow, HandoffRow, UserRow, session_factory, utcnow
 from core.migrate import migrate
-from core.settings import Settings
+from core.settings import ROOT, Settings
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
 from retrieval.engine import SearchEngine
@@ -390,3 +390,21 @@ def test_demo_page_embeds_the_widget_with_local_assets(api: TestClient) -> None:
     assert api.get("/static/widget.js").status_code == 200
     assert api.get("/static/widget.css").status_code == 200
     assert api.get("/static/guide.css").status_code == 200
+
+
+# ------------------------------------------------------------------ config
+
+
+def test_the_widget_reads_the_bureaus_settings_from_api_config(make_client: MakeClient) -> None:
+    client = make_client(hotline="0730-12345", max_message_chars=300, agent_hours="20:00-08:00")
+    client.cookies.clear()  # public: no session needed
+    r = client.get("/api/config")
+    assert r.status_code == 200 and "max-age" in r.headers["cache-control"]
+    assert r.json() == {
+        "hotline": "0730-12345",
+        "max_message_chars": 300,
+        "agent_hours": "20:00-08:00",
+        "timezone": "Asia/Shanghai",
+    }
+    widget = (ROOT / "web" / "static" / "widget.js").read_text(encoding="utf-8")
+    assert "'/api/config'" in widget and "c.hotline" in widget and "c.max_message_chars" in widget

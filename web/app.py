@@ -42,6 +42,7 @@ from web.routes import (
     audit,
     auth,
     chat,
+    config,
     entries,
     entry_transfer,
     entry_workflow,
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(feedback.router)
     app.include_router(guide.router)
     app.include_router(guides.router)
+    app.include_router(config.router)
     app.include_router(auth.router)
     app.include_router(handoffs.router)
     app.include_router(assist.router)

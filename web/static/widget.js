@@ -19,12 +19,12 @@
 
   const SCRIPT = document.currentScript;
   const STATIC_BASE = SCRIPT && SCRIPT.src ? new URL('.', SCRIPT.src).href : '/static/';
-  const HOTLINE = '12345';
+  let HOTLINE = '12345';    // until /api/config answers (the bureau's HOTLINE setting)
   const TIMEOUT_MS = 20000;
   const POLL_MS = 2000;
   const BACKOFF_MIN = 1000;
   const BACKOFF_MAX = 30000;
-  const MAX_CHARS = 500;
+  let MAX_CHARS = 500;      // likewise (MAX_MESSAGE_CHARS)
   const BURST_MS = 4000;    // messages arriving this close together are read as one reply
   const POPULAR = ['企业开办怎么办理', '新生儿出生要办什么', '公租房谁能申请',
     '身份证丢了怎么补办', '公积金怎么提取', '政务服务中心在哪里'];
@@ -301,7 +301,7 @@
   function buildFooter() {
     return el('footer', { className: 'banshi-foot' }, [
       el('button', { type: 'button', className: 'banshi-linkbtn banshi-rate-link', text: '评价本次服务', onclick: openRating }),
-      el('span', {}, [' · 紧急事项请拨打 ', telLink(HOTLINE, HOTLINE), ' 政务服务便民热线'])
+      el('span', { className: 'banshi-hotline' }, [' · 紧急事项请拨打 ', telLink(HOTLINE, HOTLINE), ' 政务服务便民热线'])
     ]);
   }
 
@@ -1296,6 +1296,23 @@
     if (chosen && SITE_PATTERN.test(chosen)) state.site = chosen;
   }
 
+  /** The bureau's settings (hotline, longest message) from /api/config; the defaults stay on failure. */
+  function loadConfig() {
+    api('GET', '/api/config').then(function (res) {
+      const c = res.ok ? res.data : {};
+      if (typeof c.hotline === 'string' && c.hotline) {
+        HOTLINE = c.hotline;
+        ui.root.querySelectorAll('.banshi-hotline').forEach(function (span) {
+          span.replaceChildren(' · 紧急事项请拨打 ', telLink(HOTLINE, HOTLINE), ' 政务服务便民热线');
+        });
+      }
+      if (Number.isInteger(c.max_message_chars) && c.max_message_chars > 0) {
+        MAX_CHARS = c.max_message_chars;
+        ui.root.querySelectorAll('textarea[maxlength]').forEach(function (t) { t.maxLength = MAX_CHARS; });
+      }
+    }).catch(function () { /* offline: the defaults */ });
+  }
+
   function init() {
     OLD_KEYS.forEach(function (k) { try { window.localStorage.removeItem(k); } catch (e) { /* private */ } });
     initSite();
@@ -1303,6 +1320,7 @@
     ui.root.style.visibility = 'hidden'; // until widget.css is loaded
     injectStyles();
     document.body.appendChild(ui.root);
+    loadConfig();
     applyBigFont(store.get(KEYS.big) === '1');
     initSpeech();
     loadHistory();
