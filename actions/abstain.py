@@ -12,21 +12,19 @@ from actions.handoff import hand_off
 from core.settings import get_settings
 from retrieval.engine import SearchResult
 
-MISSES_BEFORE_HANDOFF = 2
-CLOSE_ENOUGH = 0.25  # candidates shown as "是不是想问" buttons when they score at least this
-
 
 def abstain(
     dispatcher: CollectingDispatcher, tracker: Tracker, result: SearchResult | None
 ) -> list[EventType]:
     """The not-understood turn; the second in a row hands the conversation to a human."""
+    settings = get_settings()
     misses = int(tracker.get_slot("misses") or 0) + 1
     grounding.record_gap(tracker, "abstained", result)
-    if misses >= MISSES_BEFORE_HANDOFF:
+    if misses >= settings.misses_before_handoff:
         dispatcher.utter_message(text="抱歉，我还是没能理解您的问题。")
         return hand_off(dispatcher, tracker, "not_understood")
-    close = [c for c in (result.candidates if result else []) if c.score >= CLOSE_ENOUGH]
-    hotline = get_settings().hotline
+    close = [c for c in (result.candidates if result else []) if c.score >= settings.close_enough]
+    hotline = settings.hotline
     if close and result is not None:
         dispatcher.utter_message(
             text="抱歉，这个问题我在办事攻略里没有找到确切的答案，不敢乱说。您是不是想问下面这些事项？"

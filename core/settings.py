@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     ambiguity_margin: float = Field(
         0.04, ge=0, lt=1, description="Top-2 confidence gap under which a clarifying question is asked"
     )
+    close_enough: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="When the engine abstains, candidates scoring this are offered as 是不是想问",
+    )
+    misses_before_handoff: int = Field(
+        2, ge=1, description="Not-understood turns in a row after which the conversation goes to a person"
+    )
     reload_interval_s: float = Field(2.0, description="How often each process checks for knowledge changes")
     max_message_chars: int = Field(500, description="Longest chat message accepted")
     chat_rate_limit: str = Field("20/60", description="Chat requests per client: count/seconds")

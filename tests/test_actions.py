@@ -29,6 +29,7 @@ def live(engine: SearchEngine, settings: Settings, monkeypatch: pytest.MonkeyPat
     migrate(settings.database_url)
     monkeypatch.setattr("actions.runtime.get_settings", lambda: settings)
     monkeypatch.setattr("actions.handoff.get_settings", lambda: settings)
+    monkeypatch.setattr("actions.abstain.get_settings", lambda: settings)
     runtime.sessions.cache_clear()
     live = LiveSearch(settings, engine=engine)
     live.ready = True
@@ -130,6 +131,19 @@ def test_second_miss_hands_off(live: LiveSearch, settings: Settings) -> None:
     with session_factory(settings.database_url)() as s:
         ticket = s.query(HandoffRow).one()
     assert ticket.reason == "not_understood"
+
+
+def test_the_bureau_sets_how_many_misses_lead_to_a_person(
+    live: LiveSearch, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent_on_duty(settings)
+    patient = settings.model_copy(update={"misses_before_handoff": 3})
+    monkeypatch.setattr("actions.abstain.get_settings", lambda: patient)
+    events, messages = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 1.0}))
+    assert not any(e.get("event") == "pause" for e in events) and slot(events, "misses") == 2.0
+    assert "不敢乱说" in messages[0]["text"]
+    events, _ = run(ActionAbstain(), tracker("随便说说", "out_of_scope", {"misses": 2.0}))
+    assert any(e.get("event") == "pause" for e in events)
 
 
 def test_handoff_ticket_carries_context_masked(live: LiveSearch, settings: Settings) -> None:
