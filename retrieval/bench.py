@@ -11,6 +11,7 @@ import os
 import platform
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +45,12 @@ def pct(values: list[float], q: float) -> float:
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def commit() -> str:
+    """The checked-out commit (short hash), or "unknown" outside a git checkout."""
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
 
 
 def machine() -> str:
@@ -261,31 +268,33 @@ def main(argv: list[str] | None = None) -> int:
 Produced by `make bench` (`python -m retrieval.bench --data {args.data}`) on
 {time.strftime("%Y-%m-%d %H:%M")} — {machine()}; encoder `{settings.embedding_model}`.
 Latencies include query encoding (the query cache is emptied before each search); queries are the
-{len(queries)} questions of `knowledge/eval/dev.jsonl`.
+{len(queries)} questions of `knowledge/eval/dev.jsonl`. Figures recorded in commit {commit()}.
 
 | measure | value |
 |---|---|
 {table}
 
-Targets (issue 4, 2 cores): search p95 ≤ 25 ms at 2,262 entries and ≤ 60 ms at 100,000;
-single-entry upsert ≤ 200 ms; phone assist p95 ≤ 300 ms (issue 7).
+Targets (2 cores): search p95 ≤ 25 ms at 2,262 entries and ≤ 60 ms at 100,000;
+single-entry upsert ≤ 200 ms; phone assist p95 ≤ 300 ms.
 
 Query encoding dominates every search: compare the end-to-end rows with the "retrieval only" rows,
 which reuse a cached query vector. FAISS answers one query on one OpenMP thread
 (`embeddings/index.py`): its thread pool, left spinning beside the encoder's, slowed encoding by a
-third on 2 cores (session 3, Intel Xeon: end-to-end p95 at 2,262 entries 26.1 ms → 20.9 ms).
+third on 2 cores (before → after in CHANGELOG.md, 2026-11-28).
 
 The processor decides whether the 25 ms target holds, because encoding a query costs about 1 ms per
-token on the slower one. Runs of this command on the project's machines (same code and data):
+token on the slower one. Runs of this command on the project's machines (same code and data; the
+commit the figures were recorded in is in brackets):
 
 | run | processor | encode query p50 / p95 | search p95, 2,262 entries | search p95, 100,051 | upsert p95 |
 |---|---|---|---|---|---|
-| 2026-11-28 00:32 (session 3) | Intel Xeon, 2 cores | 13.7 / 22.0 ms | 20.9 ms | 21.2 ms | 25 ms |
-| 2026-11-28 02:00 (session 4) | AMD EPYC 2.45 GHz, 2 cores | 22.8 / 37.2 ms | 36.2 ms | 35.9 ms | 55 ms |
+| 2026-11-28 00:32 (971d01c) | Intel Xeon, 2 cores | 13.7 / 22.0 ms | 20.9 ms | 21.2 ms | 25 ms |
+| 2026-11-28 02:00 (e20d29d) | AMD EPYC 2.45 GHz, 2 cores | 22.8 / 37.2 ms | 36.2 ms | 35.9 ms | 55 ms |
 
 On the EPYC the p95 target at 2,262 entries is missed by the encoder alone (retrieval itself: 3.3 ms).
-Tried there and not kept: one encoder thread (slower: 30–38 ms p50), OpenMP spin or bind settings
-(noise), a `-march=native` build of the engine and a rewritten 4-bit matmul kernel (no faster).
+Measured there on 2026-11-28 and not adopted: one encoder thread (slower: 30–38 ms p50), OpenMP spin or
+bind settings (noise), a `-march=native` build of the engine and a rewritten 4-bit matmul kernel (no
+faster).
 
 Guangdong import report:
 
