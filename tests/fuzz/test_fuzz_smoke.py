@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from retrieval.engine import SearchEngine
@@ -9,6 +11,7 @@ from retrieval.live import LiveSearch
 from tests.fuzz.runner import fuzz, fuzz_app, fuzz_settings
 
 
+@pytest.mark.slow
 def test_fuzz_smoke_finds_no_5xx_and_no_schema_violation(tmp_path: Path, engine: SearchEngine) -> None:
     s = fuzz_settings(tmp_path)
     live = LiveSearch(s, engine=engine)
