@@ -9,9 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import live_search, sessions
-from core.db import GapRow
-from core.pii import mask_pii
 from core.settings import get_settings
+from knowledge.gaps import GapReason, add_gap
 from knowledge.models import Entry
 from knowledge.parts import PART_CUES, cue_part
 from knowledge.render import card
@@ -239,7 +238,7 @@ def last_question(tracker: Tracker) -> str:
     return ""
 
 
-def record_gap(tracker: Tracker, reason: str, result: SearchResult | None = None) -> None:
+def record_gap(tracker: Tracker, reason: GapReason, result: SearchResult | None = None) -> None:
     top = result.candidates[0] if result and result.candidates else None
     top_entry = top.id if top else None
     if reason == "unhelpful":
@@ -251,14 +250,13 @@ def record_gap(tracker: Tracker, reason: str, result: SearchResult | None = None
     if not question:
         return
     with sessions().begin() as s:
-        s.add(
-            GapRow(
-                sender_id=tracker.sender_id,
-                question=mask_pii(question)[:500],
-                reason=reason,
-                top_entry=top_entry,
-                score=top.score if top else None,
-            )
+        add_gap(
+            s,
+            sender_id=tracker.sender_id,
+            question=question,
+            reason=reason,
+            top_entry=top_entry,
+            score=top.score if top else None,
         )
 
 

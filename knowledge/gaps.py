@@ -18,12 +18,14 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import GapRow, utcnow
+from core.pii import mask_pii
 from knowledge.store import EntryStore
 
 REASONS = ("abstained", "low_confidence", "unhelpful", "handoff")
@@ -44,6 +46,29 @@ _TEST_TYPING = re.compile(
 )
 
 Encode = Callable[[list[str]], np.ndarray]
+
+
+GapReason = Literal["abstained", "low_confidence", "unhelpful", "handoff"]
+QUESTION_CHARS = 500  # a gap keeps the first 500 characters of the question
+
+
+def add_gap(
+    session: Session,
+    *,
+    sender_id: str,
+    question: str,
+    reason: GapReason,
+    top_entry: str | None = None,
+    score: float | None = None,
+) -> GapRow | None:
+    """The one way a gap is recorded (the action server and the web app alike): the question masked
+    and cut to ``QUESTION_CHARS``; nothing for an empty question. Added to ``session``, not committed."""
+    text = mask_pii(question or "").strip()[:QUESTION_CHARS]
+    if not text:
+        return None
+    row = GapRow(sender_id=sender_id, question=text, reason=reason, top_entry=top_entry, score=score)
+    session.add(row)
+    return row
 
 
 def normalise(question: str) -> str:

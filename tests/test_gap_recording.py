@@ -98,3 +98,21 @@ def test_a_handoff_records_the_citizens_last_question_masked(live: LiveSearch, s
 def test_a_handoff_without_a_question_records_nothing(live: LiveSearch, settings: Settings) -> None:
     _run(ActionHandoff(), _tracker([_user("转人工", "request_human")]))
     assert _gaps(settings) == []
+
+
+def test_every_gap_is_masked_cut_and_never_empty_whoever_records_it(settings: Settings) -> None:
+    from knowledge.gaps import QUESTION_CHARS, add_gap
+
+    migrate(settings.database_url)
+    sessions = session_factory(settings.database_url)
+    with sessions.begin() as s:
+        long = add_gap(
+            s, sender_id="web-1", question="我的电话１３８００１３８０００，" + "问" * 600, reason="unhelpful"
+        )
+        none = add_gap(s, sender_id="web-1", question="   ", reason="abstained")
+    assert none is None and long is not None
+    with sessions() as s:
+        (row,) = s.query(GapRow).all()
+    assert len(row.question) == QUESTION_CHARS == 500
+    assert "１３８００１３８０００" not in row.question and "13800138000" not in row.question
+    assert row.reason == "unhelpful" and row.sender_id == "web-1"

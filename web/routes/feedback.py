@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from core.db import FeedbackRow, GapRow, MessageRow
+from core.db import FeedbackRow, MessageRow
+from knowledge.gaps import add_gap
 from web.limits import rate_limited
 from web.routes.chat import BOUND, require_binding
 from web.schemas import DB_INT_MAX, SENDER_PATTERN
@@ -47,13 +48,12 @@ def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
         if not body.useful:
             question = request.app.state.conversations.last_user_text(body.sender_id)
             if question:
-                s.add(
-                    GapRow(
-                        sender_id=body.sender_id,
-                        question=question,  # stored masked
-                        reason="unhelpful",
-                        top_entry=body.entry_id,
-                    )
+                add_gap(
+                    s,
+                    sender_id=body.sender_id,
+                    question=question,
+                    reason="unhelpful",
+                    top_entry=body.entry_id,
                 )
     return {"ok": True}
 
