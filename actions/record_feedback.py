@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import grounding
 from actions.runtime import sessions
-from core.db import FeedbackRow
+from knowledge.feedback import rate_answer
 
 
 class ActionRecordFeedback(Action):
@@ -23,7 +23,7 @@ class ActionRecordFeedback(Action):
         positive = intent == "feedback_positive"
         current = tracker.get_slot("current_service")
         with sessions().begin() as s:
-            s.add(FeedbackRow(sender_id=tracker.sender_id, entry_id=current, rating=1 if positive else 0))
+            rate_answer(s, sender_id=tracker.sender_id, entry_id=current, useful=positive)
         if not positive:
             grounding.record_gap(tracker, "unhelpful")
         return []

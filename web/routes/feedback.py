@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from core.db import FeedbackRow, MessageRow
+from knowledge.feedback import rate_answer, rate_conversation
 from knowledge.gaps import add_gap
 from web.limits import rate_limited
 from web.routes.chat import BOUND, require_binding
@@ -35,15 +35,12 @@ def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
     require_binding(request, body.sender_id, allow_unbound=True)
     sessions = request.app.state.conversations.sessions
     with sessions.begin() as s:
-        s.add(
-            FeedbackRow(
-                sender_id=body.sender_id,
-                entry_id=body.entry_id,
-                message_id=body.message_id
-                if body.message_id and s.get(MessageRow, body.message_id)
-                else None,
-                rating=1 if body.useful else 0,
-            )
+        rate_answer(
+            s,
+            sender_id=body.sender_id,
+            entry_id=body.entry_id,
+            useful=body.useful,
+            message_id=body.message_id,
         )
         if not body.useful:
             question = request.app.state.conversations.last_user_text(body.sender_id)
@@ -61,13 +58,9 @@ def answer_feedback(body: AnswerFeedback, request: Request) -> dict[str, bool]:
 @router.post("/rating")
 def rating(body: ConversationRating, request: Request) -> dict[str, bool]:
     require_binding(request, body.sender_id, allow_unbound=True)
-    with request.app.state.conversations.sessions.begin() as s:
-        s.add(
-            FeedbackRow(
-                sender_id=body.sender_id,
-                rating=body.score,
-                comment=request.app.state.conversations.mask(body.comment),
-                kind="conversation",
-            )
+    conversations = request.app.state.conversations
+    with conversations.sessions.begin() as s:
+        rate_conversation(
+            s, sender_id=body.sender_id, score=body.score, comment=body.comment, keep=conversations.contacts()
         )
     return {"ok": True}
