@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
