@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from knowledge.models import Entry
 
-_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*\(?\s*工作日")
+_DAYS = re.compile(r"(\d+(?:\.\d+)?)\s*[(（]?\s*工作日")  # 20(工作日), 20（工作日）, 20 工作日
 _EMPTY = {"", "无", "None", "null", "暂无"}
 
 
