@@ -11,6 +11,9 @@ Every import counts, including one inside a function. From the top:
     knowledge                  entries, their store, workflow and import/export
     core                       settings, database engine, shared utilities
 
+Within the web app, route modules (``web/routes/*``) do not import each other: what two routes share
+lives in a module of ``web/`` (schemas, the conversation binding, the pages).
+
 ``KNOWN`` lists the reversed imports that exist today, each with where it should move; the check fails
 on any other reversed import, and on a listed one that no longer exists (so the list only shrinks).
 """
@@ -88,7 +91,31 @@ def violations(root: Path) -> tuple[list[str], list[str]]:
                     kind = "same layer" if theirs == own else "a higher layer"
                     bad.append(f"{path.relative_to(root)}: {module} imports {imported} ({kind})")
     stale = [f"{m} → {p}: no longer imported; remove it from KNOWN" for (m, p) in KNOWN if (m, p) not in seen]
-    return bad, stale
+    return bad + route_to_route(root), stale
+
+
+def route_to_route(root: Path) -> list[str]:
+    """Route modules that import another route module."""
+    bad = []
+    for path in sorted((root / "web" / "routes").glob("*.py")):
+        module = f"web.routes.{path.stem}"
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if (
+                    parts[:2] == ["web", "routes"]
+                    and len(parts) == 3
+                    and name != module
+                    and path.stem != "__init__"
+                ):
+                    bad.append(f"{path.relative_to(root)}: {module} imports {name} (route to route)")
+    return bad
 
 
 def main(argv: list[str] | None = None) -> int:

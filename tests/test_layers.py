@@ -34,7 +34,11 @@ def test_a_reversed_or_sideways_import_is_reported_wherever_it_is(tmp_path: Path
     _write(tmp_path, "web/__init__.py", "from actions import grounding\n")  # a sibling front door
     _write(tmp_path, "web/routes/chat.py", "import core.db\nfrom ..app import x\nimport numpy\n")  # all fine
     _write(tmp_path, "knowledge/store.py", "from . import models\nfrom ..retrieval import engine\n")
+    _write(tmp_path, "web/routes/stats.py", "from web.routes.gaps import cluster_public\n")
+    _write(tmp_path, "web/routes/gaps.py", "from web.editor_schemas import GapsPublic\n")
     bad, stale = _checker().violations(tmp_path)
+    assert "web/routes/stats.py: web.routes.stats imports web.routes.gaps (route to route)" in bad
+    bad = [line for line in bad if "route to route" not in line]
     assert "core/db.py: core.db imports web (a higher layer)" in bad
     assert "web/__init__.py: web imports actions (same layer)" in bad
     assert "knowledge/store.py: knowledge.store imports retrieval (a higher layer)" in bad

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 from enum import Enum
+from typing import Any
 
 from fastapi import HTTPException, Request, Response
 from sqlalchemy import select, update
@@ -141,3 +142,17 @@ class ConversationBinding:
                 ).first()
                 is not None
             )
+
+
+#: the OpenAPI responses of a route that checks the binding
+BOUND: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the conversation is bound to another browser, or was not issued by the server"},
+    410: {"description": "the conversation ended (结束并清除对话) or idled out: start a new one"},
+}
+
+
+def require_binding(request: Request, sender_id: str, allow_unbound: bool = False) -> Binding:
+    """403/410 unless this request may use the conversation (a blocking call: run it off the loop)."""
+    return request.app.state.binding.require(  # type: ignore[no-any-return]
+        request, sender_id, request.app.state.conversations, allow_unbound
+    )

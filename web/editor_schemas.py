@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from knowledge.gaps import GapCluster
 from knowledge.workflow import STATE_TITLES, EntryState
 from web.schemas import DB_INT_MAX, UtcDateTime
 
@@ -282,3 +283,26 @@ class StatsPublic(BaseModel):
     top_matters: list[dict[str, Any]]
     top_gaps: list[dict[str, Any]]
     gap_reasons: dict[str, int]
+
+
+def cluster_public(
+    c: GapCluster, titles: dict[str, str], min_score: float = 0.0, max_questions: int = 20
+) -> GapClusterPublic:
+    best = c.top_entries[0][0] if c.top_entries else None
+    confident = best is not None and best in titles and c.top_scores.get(best, 0.0) >= min_score
+    return GapClusterPublic(
+        id=c.id,
+        label=c.label,
+        count=c.count,
+        first_seen=c.first_seen,
+        last_seen=c.last_seen,
+        reasons=c.reasons,
+        questions=[GapQuestionPublic(**q.__dict__) for q in c.questions[:max_questions]],
+        gap_ids=c.gap_ids,
+        top_entries=[
+            {"entry_id": e, "title": titles.get(e, e), "count": n, "score": c.top_scores.get(e)}
+            for e, n in c.top_entries
+        ],
+        noise=c.noise,
+        suggested_entry=best if confident and not c.noise else None,
+    )

@@ -29,7 +29,7 @@ from core.pii import mask_phone
 from core.settings import Settings
 from web import commands, degraded
 from web.client_address import client_address
-from web.conversation_binding import Binding
+from web.conversation_binding import BOUND, require_binding
 from web.conversations import Conversations
 from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
 from web.handoffs import LEFT_MESSAGE, HandoffQueue
@@ -50,17 +50,6 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 STREAM_SECONDS = 300  # the browser's EventSource reconnects after this, resuming from Last-Event-ID
 POLL_SECONDS = 1.0
 SenderId = Path(min_length=1, max_length=120, pattern=SENDER_PATTERN)
-BOUND: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the conversation is bound to another browser, or was not issued by the server"},
-    410: {"description": "the conversation ended (结束并清除对话) or idled out: start a new one"},
-}
-
-
-def require_binding(request: Request, sender_id: str, allow_unbound: bool = False) -> Binding:
-    """403/410 unless this request may use the conversation (a blocking call: run it off the loop)."""
-    return request.app.state.binding.require(  # type: ignore[no-any-return]
-        request, sender_id, request.app.state.conversations, allow_unbound
-    )
 
 
 @router.post("/conversations", response_model=ConversationPublic, status_code=201, responses=BOUND)

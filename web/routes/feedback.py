@@ -7,8 +7,8 @@ from pydantic import BaseModel, Field
 
 from knowledge.feedback import rate_answer, rate_conversation
 from knowledge.gaps import add_gap
+from web.conversation_binding import BOUND, require_binding
 from web.limits import rate_limited
-from web.routes.chat import BOUND, require_binding
 from web.schemas import DB_INT_MAX, SENDER_PATTERN
 
 # A bound conversation (the widget's) needs its cookie; an API client's own sender id may rate too.

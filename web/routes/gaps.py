@@ -17,18 +17,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from core.db import utcnow
-from knowledge.gaps import DISMISSED, OUT_OF_SCOPE, REASONS, RESOLVED, GapCluster
+from knowledge.gaps import DISMISSED, OUT_OF_SCOPE, REASONS, RESOLVED
 from web.deps import EditorUser, GapsDep, LiveDep, SettingsDep, StaffUser, TriageUser, WorkflowDep, actor
 from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
     EntryPublic,
     GapActionPublic,
     GapAddQuestion,
-    GapClusterPublic,
     GapIds,
     GapNewEntry,
-    GapQuestionPublic,
     GapsPublic,
+    cluster_public,
 )
 
 router = APIRouter(
@@ -39,29 +38,6 @@ router = APIRouter(
         403: {"description": "role not allowed, or no X-CSRF-Token"},
     },
 )
-
-
-def cluster_public(
-    c: GapCluster, titles: dict[str, str], min_score: float = 0.0, max_questions: int = 20
-) -> GapClusterPublic:
-    best = c.top_entries[0][0] if c.top_entries else None
-    confident = best is not None and best in titles and c.top_scores.get(best, 0.0) >= min_score
-    return GapClusterPublic(
-        id=c.id,
-        label=c.label,
-        count=c.count,
-        first_seen=c.first_seen,
-        last_seen=c.last_seen,
-        reasons=c.reasons,
-        questions=[GapQuestionPublic(**q.__dict__) for q in c.questions[:max_questions]],
-        gap_ids=c.gap_ids,
-        top_entries=[
-            {"entry_id": e, "title": titles.get(e, e), "count": n, "score": c.top_scores.get(e)}
-            for e, n in c.top_entries
-        ],
-        noise=c.noise,
-        suggested_entry=best if confident and not c.noise else None,
-    )
 
 
 @router.get("", response_model=GapsPublic)

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from core.db import GapRow
 from knowledge.gaps import cluster_rows
 from web.deps import GapsDep, LiveDep, SettingsDep, StaffUser, WorkflowDep
-from web.editor_schemas import StatsPublic
-from web.routes.gaps import cluster_public
+from web.editor_schemas import StatsPublic, cluster_public
 from web.stats import dashboard, utc_start
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses={401: {"description": "not logged in"}})
