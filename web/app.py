@@ -25,13 +25,13 @@ from knowledge.render import not_found_page
 from knowledge.workflow import Workflow
 from ops.retention import purge
 from retrieval.live import LiveSearch
-from web import editor_errors, pages
+from web import errors, pages
 from web.auth import Auth
 from web.client_address import ClientAddress
 from web.contacts import BureauContacts
 from web.conversation_binding import ConversationBinding
 from web.conversations import Conversations
-from web.handoffs import HandoffError, HandoffQueue
+from web.handoffs import HandoffQueue
 from web.hardening import BodyLimit, SecurityHeaders
 from web.limits import Limits
 from web.openapi_errors import document_errors
@@ -160,10 +160,6 @@ def create_app(
             return HTMLResponse(not_found_page(), status_code=404)  # an old QR code, a typo: a page
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(HandoffError)
-    async def _handoff(_: Request, exc: HandoffError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "ticket_id": exc.ticket_id}, status_code=exc.status_code)
-
     app.include_router(chat.router)
     app.include_router(search.router)
     app.include_router(health.router)
@@ -176,7 +172,7 @@ def create_app(
     app.include_router(assist.router)
     app.include_router(pages.router)  # /, /agent, /editor
     # knowledge editor; import/export before entries so that /api/entries/export is not an entry id
-    editor_errors.install(app)
+    errors.install(app)  # tickets' and entries' errors as HTTP answers
     app.include_router(entry_transfer.router)
     app.include_router(entries.router)
     app.include_router(entry_workflow.router)

@@ -50,9 +50,7 @@ STATUS_TITLES = {
 
 
 class HandoffError(Exception):
-    """A ticket action that cannot be done; ``status_code`` is its HTTP status (set in app.py)."""
-
-    status_code = 400
+    """A ticket action that cannot be done (web/errors.py turns it into an HTTP answer)."""
 
     def __init__(self, ticket_id: int, message: str) -> None:
         super().__init__(message)
@@ -61,17 +59,15 @@ class HandoffError(Exception):
 
 
 class TicketNotFound(HandoffError):
-    status_code = 404
+    """No such ticket."""
 
 
 class TicketConflict(HandoffError):
     """The ticket is not in a state that allows the action (e.g. someone else claimed it first)."""
 
-    status_code = 409
-
 
 class NotTicketHolder(HandoffError):
-    status_code = 403
+    """The ticket is held by another agent."""
 
 
 # what a public command button says (the widget's 转人工 button and integrations send these)

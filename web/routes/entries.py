@@ -20,7 +20,6 @@ from knowledge.render import card, html_page
 from knowledge.validation import check_entry
 from knowledge.workflow import EntryState
 from web.deps import EditorUser, LiveDep, StaffUser, TriageUser, WorkflowDep, actor
-from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
     EntriesPublic,
     EntryCreate,
@@ -32,6 +31,7 @@ from web.editor_schemas import (
     TrialPublic,
     TrialRequest,
 )
+from web.errors import ENTRY_ERRORS
 from web.schemas import DB_INT_MAX
 from web.trial import trial
 

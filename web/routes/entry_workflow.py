@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query
 
 from knowledge.diff import unified
 from web.deps import EditorUser, ReviewerUser, StaffUser, WorkflowDep, actor
-from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
     ChangePublic,
     DiffPublic,
@@ -23,6 +22,7 @@ from web.editor_schemas import (
     VersionsPublic,
     WorkflowRequest,
 )
+from web.errors import ENTRY_ERRORS
 
 router = APIRouter(
     prefix="/api/entries/{entry_id}",

@@ -19,7 +19,6 @@ from fastapi import APIRouter, Query
 from core.db import utcnow
 from knowledge.gaps import DISMISSED, OUT_OF_SCOPE, REASONS, RESOLVED
 from web.deps import EditorUser, GapsDep, LiveDep, SettingsDep, StaffUser, TriageUser, WorkflowDep, actor
-from web.editor_errors import ENTRY_ERRORS
 from web.editor_schemas import (
     EntryPublic,
     GapActionPublic,
@@ -29,6 +28,7 @@ from web.editor_schemas import (
     GapsPublic,
     cluster_public,
 )
+from web.errors import ENTRY_ERRORS
 
 router = APIRouter(
     prefix="/api/gaps",

@@ -1,4 +1,13 @@
-"""The knowledge package's errors as HTTP answers — the one place they become status codes.
+"""Domain errors as HTTP answers — the one place they become status codes. The packages raise errors
+that know nothing of HTTP (``knowledge.errors``, the handoff queue's ``HandoffError``); the routes let
+them through and :func:`install` answers them.
+
+Tickets (``web.handoffs``):
+
+- 404 ``TicketNotFound``; 403 ``NotTicketHolder`` (held by another agent); 409 ``TicketConflict`` (not
+  in a state that allows the action, e.g. claimed by someone else first); 400 any other ``HandoffError``
+
+Knowledge entries (``knowledge.errors``):
 
 - 404 ``EntryNotFound``
 - 409 ``DraftConflict`` (someone saved since you loaded: their content and what differs from yours),
@@ -23,6 +32,13 @@ from knowledge.errors import (
     SelfReview,
     ValidationFailed,
 )
+from web.handoffs import HandoffError, NotTicketHolder, TicketConflict, TicketNotFound
+
+HANDOFF_STATUS: dict[type[HandoffError], int] = {
+    TicketNotFound: 404,
+    NotTicketHolder: 403,
+    TicketConflict: 409,
+}
 
 ENTRY_ERRORS: dict[int | str, dict[str, str]] = {
     404: {"description": "no such entry"},
@@ -41,7 +57,20 @@ def problem_dict(p: Problem) -> dict[str, str | None]:
     }
 
 
+def handoff_status(exc: HandoffError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in HANDOFF_STATUS:
+            return HANDOFF_STATUS[cls]
+    return 400
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(HandoffError)
+    async def _handoff(_: Request, exc: HandoffError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.message, "ticket_id": exc.ticket_id}, status_code=handoff_status(exc)
+        )
+
     @app.exception_handler(EntryNotFound)
     async def _not_found(_: Request, exc: EntryNotFound) -> JSONResponse:
         return JSONResponse({"detail": f"没有条目「{exc.entry_id}」"}, status_code=404)
