@@ -75,7 +75,8 @@ def test_domain_actions_equal_registered_actions() -> None:
         importlib.import_module(f"actions.{mod.name}")
 
     def subclasses(cls: type) -> set[type]:
-        out = set()
+        out: set[type] = set()
+        sub: type
         for sub in cls.__subclasses__():
             out |= {sub} | subclasses(sub)
         return out

@@ -359,7 +359,12 @@ def test_docs_can_be_turned_off_and_qr_codes_use_the_public_address(
 
     encoded: list[str] = []
     real = qrcode.make
-    monkeypatch.setattr(guide.qrcode, "make", lambda url: encoded.append(url) or real(url))
+
+    def counting_make(url: str) -> Any:
+        encoded.append(url)
+        return real(url)
+
+    monkeypatch.setattr(guide.qrcode, "make", counting_make)
     guide.qr_png.cache_clear()
     client, _ = make(api_docs=False, public_base_url="https://zwfw.example.gov.cn")
     assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404

@@ -44,7 +44,7 @@ PRODUCTION = {
 )
 def test_local_mode_refuses_a_listener_that_is_not_loopback(tmp_path: Path, setting: str, value: str) -> None:
     with pytest.raises(ValueError, match=r"local mode listens on loopback only.*ENVIRONMENT=production"):
-        Settings(data_dir=tmp_path, **{setting: value})
+        Settings.model_validate({"data_dir": tmp_path, setting: value})
 
 
 def test_local_mode_accepts_loopback_listeners(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_production_refuses_to_start_with_incomplete_settings(
     tmp_path: Path, override: dict[str, str], named: str
 ) -> None:
     with pytest.raises(ValueError, match=named):
-        Settings(data_dir=tmp_path, **{**PRODUCTION, **override})
+        Settings.model_validate({"data_dir": tmp_path, **PRODUCTION, **override})
 
 
 def test_production_binds_anywhere_and_generates_nothing(tmp_path: Path) -> None:

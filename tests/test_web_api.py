@@ -370,7 +370,12 @@ def test_guide_qr_encodes_the_answers(api: TestClient, monkeypatch: pytest.Monke
     from web.routes import guide
 
     encoded: list[str] = []
-    monkeypatch.setattr(guide, "qr_png", lambda url: encoded.append(url) or b"png")
+
+    def fake_qr(url: str) -> bytes:
+        encoded.append(url)
+        return b"png"
+
+    monkeypatch.setattr(guide, "qr_png", fake_qr)
     api.get("/guide/newborn-birth/qr.png", params={"parents_married": "no", "site": "pingjiang", "x": "y"})
     assert [u.split("/guide/", 1)[1] for u in encoded] == ["newborn-birth?parents_married=no&site=pingjiang"]
 

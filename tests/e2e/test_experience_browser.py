@@ -83,7 +83,7 @@ def mobile(browser: Browser, system: System) -> Iterator[Page]:
 def box(locator: Locator) -> dict[str, float]:
     b = locator.bounding_box()
     assert b is not None, "not rendered"
-    return b
+    return {"x": b["x"], "y": b["y"], "width": b["width"], "height": b["height"]}
 
 
 def fully_in_view(page: Page, locator: Locator) -> bool:
