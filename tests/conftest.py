@@ -91,3 +91,21 @@ def app(settings: Settings, engine: SearchEngine, rasa: StubRasa) -> Iterator[Fa
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
     return client_for(app)
+
+
+@pytest.fixture
+def live(engine: SearchEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveSearch]:
+    """The action server's world: a real engine and a migrated database, the actions reading ``settings``."""
+    from actions import runtime
+    from core.migrate import migrate
+
+    migrate(settings.database_url)
+    for where in ("actions.runtime", "actions.handoff", "actions.grounding", "actions.abstain"):
+        monkeypatch.setattr(f"{where}.get_settings", lambda: settings)
+    runtime.sessions.cache_clear()
+    live = LiveSearch(settings, engine=engine)
+    live.ready = True
+    runtime.set_live_search(live)
+    yield live
+    runtime.set_live_search(None)
+    runtime.sessions.cache_clear()

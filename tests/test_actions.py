@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import grounding, runtime
+from actions import grounding
 from actions.abstain import ActionAbstain
 from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff, transcript
@@ -18,56 +14,9 @@ from actions.next_candidates import ActionNextCandidates
 from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
 from core.accounts import AccountStore
 from core.db import HandoffRow, session_factory
-from core.migrate import migrate
 from core.settings import Settings
-from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
-
-
-@pytest.fixture
-def live(engine: SearchEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveSearch]:
-    migrate(settings.database_url)
-    monkeypatch.setattr("actions.runtime.get_settings", lambda: settings)
-    monkeypatch.setattr("actions.handoff.get_settings", lambda: settings)
-    monkeypatch.setattr("actions.abstain.get_settings", lambda: settings)
-    runtime.sessions.cache_clear()
-    live = LiveSearch(settings, engine=engine)
-    live.ready = True
-    runtime.set_live_search(live)
-    yield live
-    runtime.set_live_search(None)
-    runtime.sessions.cache_clear()
-
-
-def tracker(
-    text: str, intent: str, slots: dict[str, Any] | None = None, entities: list | None = None
-) -> Tracker:
-    return Tracker.from_dict(
-        {
-            "sender_id": "unit",
-            "slots": slots or {},
-            "latest_message": {
-                "text": text,
-                "intent": {"name": intent, "confidence": 0.9},
-                "entities": entities or [],
-            },
-            "events": [{"event": "user", "text": text}],
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        }
-    )
-
-
-def run(action: Any, t: Tracker) -> tuple[list[dict], list[dict]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, {}))
-    return events, dispatcher.messages
-
-
-def slot(events: list[dict], name: str) -> Any:
-    return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
+from tests.action_support import run, slot, tracker
 
 
 def test_answer_card_comes_from_the_entry(live: LiveSearch) -> None:

@@ -4,37 +4,20 @@ person (abstentions and 没用 ratings are covered in test_actions)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
 from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff
 from core.db import GapRow, session_factory
 from core.migrate import migrate
 from core.settings import Settings
-from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
 
 QUESTION = "公租房申请要满足什么条件"
-
-
-@pytest.fixture
-def live(engine: SearchEngine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveSearch]:
-    migrate(settings.database_url)
-    for where in ("actions.runtime", "actions.handoff", "actions.grounding"):
-        monkeypatch.setattr(f"{where}.get_settings", lambda: settings)
-    runtime.sessions.cache_clear()
-    live = LiveSearch(settings, engine=engine)
-    live.ready = True
-    runtime.set_live_search(live)
-    yield live
-    runtime.set_live_search(None)
-    runtime.sessions.cache_clear()
 
 
 def _user(text: str, intent: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from actions.abstain import ActionAbstain
 from actions.answer_service import ActionAnswerService
 from actions.situation_form import ActionShowChecklist, ValidateSituationForm
 from retrieval.live import LiveSearch
-from tests.test_actions import live, run, slot, tracker  # noqa: F401  (live is a fixture)
+from tests.action_support import run, slot, tracker
 
 OPENING = {"current_service": "enterprise-opening", "situations": {}, "requested_part": "materials"}
 
