@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from core.settings import ROOT
+from tests.test_store import _postgres_url
 
 ALEMBIC = ROOT / ".venv" / "bin" / "alembic"
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def _alembic(url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -30,19 +28,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'drift.db'}"
         return
-    name = f"banshi_drift_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # pragma: no cover - the project machines and CI run PostgreSQL
-        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is needed for this test: {exc}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from _postgres_url()
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url: str, tmp_path: Path) -> None:

@@ -7,14 +7,10 @@ shared (``x``), which only the dense (e5) part separates.
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 
 from core.settings import ROOT
-
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import RASA_PY, run_in_rasa_env
 
 CHECKS = r"""
 import json, sys, tempfile
@@ -80,17 +76,7 @@ print("RESULT " + json.dumps(out))
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_the_ngram_model_decides_what_it_is_sure_of_and_the_rest_is_embedded() -> None:
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", CHECKS],
-        cwd=ROOT / "bot",
-        env={"PYTHONPATH": str(ROOT / "bot"), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1].removeprefix("RESULT "))
+    out = run_in_rasa_env(CHECKS, cwd=ROOT / "bot")
     one_stage, two_stage = out["0.0"], out["0.8"]
     # without sparse_first: no n-gram-only model, every deferred message is embedded
     assert "coef_sparse" not in one_stage["keys"] and one_stage["embedded"] == ["a again", "x again"]

@@ -5,15 +5,11 @@ The component runs in the Rasa environment, so the checks run there in one subpr
 
 from __future__ import annotations
 
-import json
-import subprocess
-
 import pytest
 import yaml
 
 from core.settings import ROOT
-
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import RASA_PY, run_in_rasa_env
 
 CHECKS = r"""
 import json
@@ -64,17 +60,7 @@ print("RESULT " + json.dumps(out))
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", CHECKS],
-        cwd=ROOT / "bot",  # where Rasa runs, and finds nlu_components
-        env={"PYTHONPATH": str(ROOT / "bot"), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1].removeprefix("RESULT "))
+    out = run_in_rasa_env(CHECKS, cwd=ROOT / "bot")
     assert out["norms"] == [2.0, 2.0, 2.0, 2.0]  # unit vectors times the configured scale
     assert out["near"] > out["far"]  # a paraphrase is nearer than a joke (e5 cosines sit close together)
     assert out["same"] and out["no_text_no_feature"]

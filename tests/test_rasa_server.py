@@ -5,16 +5,13 @@ The module runs in the Rasa environment, so the checks run there in one subproce
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from core.settings import ROOT, Settings
+from core.settings import Settings
 from ops.supervisor import children
-
-RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+from tests.rasa_env import RASA_PY, run_in_rasa_env
 
 CHECKS = r"""
 import json
@@ -59,17 +56,7 @@ print("RESULT " + json.dumps(out, ensure_ascii=False))
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_action_answers_validated_like_rasa_with_the_schema_checked_once() -> None:
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", CHECKS],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    result = json.loads(lines[-1].removeprefix("RESULT "))
+    result = run_in_rasa_env(CHECKS)
     assert result["valid"] is True
     assert result["idempotent"] is True
     assert result["same_error"] is True, result["error"]
@@ -120,17 +107,7 @@ print("RESULT " + json.dumps({
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_the_sqlite_tracker_store_gets_a_pool_and_the_apps_sqlite_settings(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [str(RASA_PY), "-c", STORE_CHECKS, str(tmp_path / "rasa.db")],
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
-    out = json.loads(lines[-1].removeprefix("RESULT "))
+    out = run_in_rasa_env(STORE_CHECKS, str(tmp_path / "rasa.db"))
     assert out["stock_pool"] == "NullPool"  # Rasa's own: a new connection per read and per save
     assert out["pool"] == "QueuePool"
     assert out["pragmas"] == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 5000}  # 1 = NORMAL
