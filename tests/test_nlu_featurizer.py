@@ -54,6 +54,24 @@ try:
     out["bad_scale_refused"] = False
 except ValueError:
     out["bad_scale_refused"] = True
+import nlu_components.e5_featurizer as e5
+calls = []
+real = e5._encoder()
+class Counting:
+    def query(self, texts):
+        calls.append(list(texts))
+        return real.query(texts)
+e5._MODEL, e5._MEMO, e5.MEMO_SIZE = Counting(), e5.OrderedDict(), 3
+first = e5.embed(["居住证怎么办", "转人工", "居住证怎么办"])
+again = e5.embed(["转人工", "居住证怎么办"])
+e5.embed(["谢谢", "你好"])  # four distinct texts through a memo of three: the least recently used goes
+e5.embed(["居住证怎么办", "转人工"])
+out["memo"] = {
+    "calls": calls, "shape": list(first.shape),
+    "same": bool(np.array_equal(first[0], first[2]) and np.array_equal(first[1], again[0])),
+    "fresh_equal": bool(np.allclose(real.query(["居住证怎么办"])[0], first[0], atol=1e-6)),
+    "size": len(e5._MEMO),
+}
 print("RESULT " + json.dumps(out))
 """
 
@@ -68,6 +86,16 @@ def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
     # on_demand: inference defers the embedding to the classifier (the scale travels with the message);
     # training data is embedded all the same
     assert out["on_demand"] == [2.0, True, None] and out["on_demand_training"] == 384
+
+
+@pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_a_text_seen_recently_is_not_encoded_again_and_the_memo_stays_bounded() -> None:
+    memo = run_in_rasa_env(CHECKS, cwd=ROOT / "bot")["memo"]
+    # one encoder call per distinct new text; a repeat (in the batch or later) is served from the memo,
+    # the same vector; the least recently used text (转人工) is evicted (memo of 3) and encoded again
+    assert memo["calls"] == [["居住证怎么办", "转人工"], ["谢谢", "你好"], ["转人工"]]
+    assert memo["shape"] == [3, 384] and memo["same"] and memo["fresh_equal"]
+    assert memo["size"] == 3
 
 
 def test_the_pipeline_reads_the_e5_feature_before_the_intent_classifier() -> None:
