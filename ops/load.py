@@ -97,6 +97,9 @@ def start_node(work: Path, extra_env: dict[str, str] | None = None) -> tuple[Sup
     return sup, settings
 
 
+QUESTIONS_FILE: Path | None = None  # --questions
+
+
 def warm(base: str, n: int = 20) -> None:
     with httpx.Client(base_url=base, timeout=60) as c:
         for i in range(n):
@@ -106,6 +109,8 @@ def warm(base: str, n: int = 20) -> None:
 def run_locust(base: str, rate: float, seconds: int, out: Path) -> dict[str, float]:
     users = max(8, int(rate * 4))  # each user at rate/users: a reply rarely outlasts its gap
     env = {**os.environ, "LOAD_USER_RATE": str(rate / users)}
+    if QUESTIONS_FILE is not None:
+        env["LOAD_QUESTIONS"] = str(QUESTIONS_FILE)
     prefix = out / f"rate{rate:g}"
     subprocess.run(
         [
@@ -242,9 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-doc", action="store_true", help="print the results, leave docs/ alone")
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "load", help="the node's data folder")
     parser.add_argument(
+        "--questions",
+        type=Path,
+        help="JSON lines of messages to send, each once before any repeats (default: the dev set, at random)",
+    )
+    parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for every process of the node (experiments)"
     )
     args = parser.parse_args(argv)
+    global QUESTIONS_FILE
+    QUESTIONS_FILE = args.questions.resolve() if args.questions else None
     work = args.work.resolve()
     out = work / "results"
     extra = dict(item.split("=", 1) for item in args.env)
@@ -278,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         lines += [
             f"Produced by `make load` (`python -m ops.load --rates {args.rates} --duration {args.duration}`) on {when};",
             f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()};",
-            "one node as `make run` starts it (SQLite, no Redis); Locust, each message a new conversation"
+            "one node as `make run` starts it (SQLite, no Redis); Locust, each message a new conversation; "
+            + (
+                f"messages from `{args.questions.name}`, none repeated"
+                if args.questions
+                else "questions of the dev set at random (303, repeating)"
+            )
             + (f"; environment {' '.join(args.env)}." if args.env else "."),
             "",
             "| target rate (msg/s) | achieved (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | failed | "

@@ -7,12 +7,13 @@ each waiting exactly 1/rate, fire together; a burst of n messages makes the last
 before it, whatever the node's capacity). The gap counts from the start of the previous message, so the
 offered rate does not drop when the server slows down, until a reply takes longer than the gap. The
 total rate is users × rate; ``LOAD_ARRIVALS=fixed`` restores Locust's ``constant_throughput`` for
-comparison. Questions are the dev set's real-style questions. A reply that is empty or degraded counts
+comparison. Questions are the dev set's real-style questions (``LOAD_QUESTIONS``: another pool). A reply that is empty or degraded counts
 as a failure.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -22,13 +23,33 @@ from pathlib import Path
 
 from locust import HttpUser, constant_throughput, task
 
-QUESTIONS = [
-    json.loads(line)["q"]
-    for line in (Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "dev.jsonl")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip()
-]
+DEV_SET = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "dev.jsonl"
+
+
+def load_questions(path: Path) -> list[str]:
+    """The texts of a JSON-lines file: each line's ``q``, ``question`` or ``message``."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            text = row.get("q") or row.get("question") or row.get("message")
+            if text:
+                out.append(str(text))
+    return out
+
+
+#: ``LOAD_QUESTIONS=<file>``: another pool (e.g. real citizen messages), sent in a shuffled order with
+#: no text repeated until the pool is used up — the embedding memos then never help; by default the
+#: dev set's 303 questions, drawn at random (they repeat, as popular questions do)
+_SOURCE = os.environ.get("LOAD_QUESTIONS")
+QUESTIONS = load_questions(Path(_SOURCE) if _SOURCE else DEV_SET)
+_order = list(QUESTIONS)
+random.shuffle(_order)
+_unique = itertools.cycle(_order)
+
+
+def next_question() -> str:
+    return next(_unique) if _SOURCE else random.choice(QUESTIONS)
 
 
 RATE = float(os.environ.get("LOAD_USER_RATE", "0.5"))
@@ -50,7 +71,7 @@ class Citizen(HttpUser):
 
     @task
     def ask(self) -> None:
-        body = {"sender_id": f"load-{uuid.uuid4().hex[:12]}", "message": random.choice(QUESTIONS)}
+        body = {"sender_id": f"load-{uuid.uuid4().hex[:12]}", "message": next_question()}
         with self.client.post("/api/chat", json=body, name="/api/chat", catch_response=True) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")

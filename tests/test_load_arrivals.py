@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from core.settings import ROOT
 
@@ -43,3 +44,31 @@ def test_each_user_sends_with_exponential_gaps_and_never_catches_up_in_a_burst()
     assert 0.18 < out["share_short"] < 0.26  # P(gap < 0.5 s) = 1 − e^(−0.25) ≈ 0.22: exponential, not fixed
     assert out["min"] >= 0 and out["late"] == 0  # a late user sends at once, without a burst to catch up
     assert out["monotone"] and 0 <= out["first"] < 30
+
+
+POOL_CHECKS = r"""
+import json
+from ops import locustfile
+
+sent = [locustfile.next_question() for _ in range(len(locustfile.QUESTIONS) * 2)]
+print("RESULT " + json.dumps({"pool": locustfile.QUESTIONS, "sent": sent}))
+"""
+
+
+def test_a_questions_file_is_sent_without_repeats_until_it_is_used_up(tmp_path: Path) -> None:
+    pool = tmp_path / "messages.jsonl"
+    texts = [f"第{i}个问题" for i in range(50)]
+    pool.write_text(
+        "\n".join(json.dumps({"message": t}, ensure_ascii=False) for t in texts) + "\n\n", encoding="utf-8"
+    )
+    env = {**os.environ, "LOAD_USER_RATE": "0.5", "PYTHONPATH": str(ROOT), "LOAD_QUESTIONS": str(pool)}
+    proc = subprocess.run(
+        [sys.executable, "-c", POOL_CHECKS], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["pool"] == texts  # the file's messages, blank lines skipped
+    first, second = out["sent"][:50], out["sent"][50:]
+    assert sorted(first) == sorted(texts) and sorted(second) == sorted(texts)  # each once per round
+    assert first != texts  # shuffled, not the file's order
