@@ -17,9 +17,9 @@ from rasa_sdk.types import DomainDict
 from actions import grounding
 from actions.runtime import sessions
 from core.accounts import agent_availability
-from core.db import HandoffRow
 from core.pii import mask_pii
 from core.settings import get_settings
+from handoff.tables import HandoffRow
 
 REASON_BY_INTENT = {
     "request_human": "explicit",

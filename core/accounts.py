@@ -14,10 +14,10 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Boolean, DateTime, Integer, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from core.db import UserRow, utcnow
+from core.db import Base, utcnow
 from core.hours import within_hours
 from core.settings import Settings
 
@@ -35,6 +35,23 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,40}$"
 TOUCH_EVERY_S = 15.0  # write last_seen at most this often per account (the console polls every 2 s)
 
 Availability = Literal["available", "outside_hours", "no_agent_online"]
+
+
+class UserRow(Base):
+    """A staff account (agent, editor, reviewer, admin); citizens never log in."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # agent | editor | reviewer | admin
+    # Bumped on logout and password change: every session cookie issued before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the agent console last polled the queue (UTC); agents count as online for a while after.
+    last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # ``python -m ops.accounts disable NAME``: cannot log in; production refuses enabled demo accounts.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class AccountError(ValueError):

@@ -17,18 +17,13 @@ import logging
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import (
-    ConversationBindingRow,
-    FeedbackRow,
-    GapRow,
-    HandoffRow,
-    MessageRow,
-    RateHitRow,
-    session_factory,
-    utcnow,
-)
+from conversations.tables import ConversationBindingRow, MessageRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
+from core.ratelimit import RateHitRow
 from core.settings import get_settings
+from handoff.tables import HandoffRow
+from knowledge.tables import FeedbackRow, GapRow
 
 log = logging.getLogger(__name__)
 CLOSED = ("closed",)

@@ -13,8 +13,9 @@ from actions.handoff import ActionHandoff, transcript
 from actions.next_candidates import ActionNextCandidates
 from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
 from core.accounts import AccountStore
-from core.db import HandoffRow, session_factory
+from core.db import session_factory
 from core.settings import Settings
+from handoff.tables import HandoffRow
 from retrieval.live import LiveSearch
 from tests.action_support import run, slot, tracker
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.accounts import agent_availability
-from core.db import HandoffRow
+from handoff.tables import HandoffRow
 from tests.staff import StubRasa, add_ticket, bind, client_for, login
 from web.handoffs import RESOLUTIONS, HandoffQueue, Resolution, TicketConflict
 from web.pages import AGENT_HEADERS as SECURITY_HEADERS

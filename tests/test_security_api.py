@@ -14,8 +14,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from core.db import ConversationBindingRow, HandoffRow, MessageRow, utcnow
+from conversations.tables import ConversationBindingRow, MessageRow
+from core.db import utcnow
 from core.settings import Settings
+from handoff.tables import HandoffRow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
 from tests.pii_corpus import leaked, load

@@ -10,12 +10,15 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from core.db import FeedbackRow, HandoffRow, MessageRow, session_factory, utcnow
+from conversations.tables import MessageRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
 from core.pii import mask_pii
 from core.settings import Settings
+from handoff.tables import HandoffRow
 from knowledge.errors import InvalidTransition, SelfReview, ValidationFailed
 from knowledge.models import Entry
+from knowledge.tables import FeedbackRow
 from knowledge.transfer import read_upload
 from knowledge.workflow import Actor, Workflow
 from ops.retention import main as retention_main

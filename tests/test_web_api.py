@@ -13,11 +13,14 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from core.db import FeedbackRow, GapRow, HandoffRow, UserRow, session_factory, utcnow
+from core.accounts import UserRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
 from core.settings import ROOT, Settings
+from handoff.tables import HandoffRow
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
+from knowledge.tables import FeedbackRow, GapRow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
 from tests.staff import StubRasa, bind

@@ -26,7 +26,8 @@ from fastapi import HTTPException, Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import ConversationBindingRow, utcnow
+from conversations.tables import ConversationBindingRow
+from core.db import utcnow
 from web.conversations import OPEN_TICKET, Conversations
 
 COOKIE = "banshi_conversation"

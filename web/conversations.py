@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import HandoffRow, MessageRow
+from conversations.tables import MessageRow
 from core.pii import mask_data, mask_pii
+from handoff.tables import HandoffRow
 
 OPEN_TICKET = ("waiting", "active")
 TYPED = ("user", "agent")  # free text people type: masked

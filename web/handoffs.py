@@ -18,8 +18,10 @@ from typing import Any, Literal
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from conversations.tables import MessageRow
 from core.accounts import Account
-from core.db import HandoffRow, MessageRow, utcnow
+from core.db import utcnow
+from handoff.tables import HandoffRow
 from knowledge.checklist import UNSURE
 from knowledge.models import Entry
 from knowledge.render import PART_TITLES

@@ -26,8 +26,10 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from core.db import HandoffRow, MessageRow, session_factory
+from conversations.tables import MessageRow
+from core.db import session_factory
 from core.settings import ROOT
+from handoff.tables import HandoffRow
 from ops.supervisor import group_members
 from ops.train import MODEL
 from tests.e2e.conftest import free_port, seed_embedding_cache

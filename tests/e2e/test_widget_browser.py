@@ -27,10 +27,12 @@ from playwright.sync_api import (
 )
 from sqlalchemy import select
 
-from core.db import FeedbackRow, HandoffRow, session_factory
+from core.db import session_factory
 from core.settings import ROOT
+from handoff.tables import HandoffRow
 from knowledge.models import Entry
 from knowledge.store import EntryStore
+from knowledge.tables import FeedbackRow
 from tests.e2e.conftest import System
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

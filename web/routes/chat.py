@@ -24,9 +24,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
-from core.db import HandoffRow, utcnow
+from core.db import utcnow
 from core.pii import mask_phone
 from core.settings import Settings
+from handoff.tables import HandoffRow
 from web import commands, degraded
 from web.client_address import client_address
 from web.conversation_binding import BOUND, require_binding

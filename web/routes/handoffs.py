@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.db import HandoffRow, utcnow
+from core.db import utcnow
 from core.pii import mask_data, mask_phone
+from handoff.tables import HandoffRow
 from knowledge.models import Entry
 from web.assist import for_conversation
 from web.auth import AgentUser, AuthDep
