@@ -1,4 +1,5 @@
-"""Staff accounts: argon2 password hashes, roles, demo accounts and agent presence.
+"""Staff accounts: argon2 password hashes, roles, demo accounts, and when an agent's console last
+polled the queue (``touch``; whether that makes anyone available is ``handoff/presence.py``).
 
 Used by the web app (login, role checks) and by the action server (are agents online?). Citizens never
 have an account.
@@ -18,8 +19,6 @@ from sqlalchemy import Boolean, DateTime, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, utcnow
-from core.hours import within_hours
-from core.settings import Settings
 
 Role = Literal["agent", "editor", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "editor", "reviewer", "admin")
@@ -33,8 +32,6 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
 )
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,40}$"
 TOUCH_EVERY_S = 15.0  # write last_seen at most this often per account (the console polls every 2 s)
-
-Availability = Literal["available", "outside_hours", "no_agent_online"]
 
 
 class UserRow(Base):
@@ -216,21 +213,3 @@ class AccountStore:
             self._touched[user_id] = now
         with self.sessions.begin() as s:
             s.execute(update(UserRow).where(UserRow.id == user_id).values(last_seen=utcnow()))
-
-
-def agent_availability(
-    settings: Settings, sessions: sessionmaker[Session], now: dt.datetime | None = None
-) -> Availability:
-    """Can a handed-off conversation be taken over now?
-
-    Only within ``AGENT_HOURS`` and when an agent (or admin) console polled the queue within the last
-    ``AGENT_PRESENCE_S`` seconds. ``now`` is UTC (naive), like every time stored in the database.
-    """
-    if not within_hours(settings.agent_hours, now, settings.timezone):
-        return "outside_hours"
-    cutoff = (now or utcnow()) - dt.timedelta(seconds=settings.agent_presence_s)
-    with sessions() as s:
-        present = s.scalars(
-            select(UserRow.id).where(UserRow.role.in_(TICKET_ROLES), UserRow.last_seen >= cutoff).limit(1)
-        ).first()
-    return "available" if present is not None else "no_agent_online"

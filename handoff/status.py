@@ -31,8 +31,8 @@ STATUS_TITLES: dict[TicketStatus, str] = {
 QUEUE: tuple[TicketStatus, ...] = (TicketStatus.WAITING, TicketStatus.ACTIVE, TicketStatus.LEFT_MESSAGE)
 #: what an agent may take
 CLAIMABLE: tuple[TicketStatus, ...] = (TicketStatus.WAITING, TicketStatus.LEFT_MESSAGE)
-#: a person has the conversation (or is about to): the bot stays silent and the binding never idles out
-WITH_A_PERSON: tuple[TicketStatus, ...] = (TicketStatus.WAITING, TicketStatus.ACTIVE)
+#: handed to a person (waiting for or talking to one): the bot is silent, the conversation never idles out
+HANDED_OFF: tuple[TicketStatus, ...] = (TicketStatus.WAITING, TicketStatus.ACTIVE)
 #: a citizen is still owed an answer or a call: retention keeps these whatever their age
 OPEN: tuple[TicketStatus, ...] = tuple(s for s in TicketStatus if s is not TicketStatus.CLOSED)
 

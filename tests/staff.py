@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from core.db import utcnow
+from handoff.status import TicketStatus
 from handoff.tables import HandoffRow
 from web.rasa import RasaUnavailable
 
@@ -58,7 +59,7 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> s
 def add_ticket(
     app: FastAPI,
     sender_id: str = "citizen-1",
-    status: str = "waiting",
+    status: TicketStatus = TicketStatus.WAITING,
     age_s: float = 0,
     **fields: Any,
 ) -> int:

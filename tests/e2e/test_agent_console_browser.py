@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from core.db import session_factory
+from handoff.status import TicketStatus
 from handoff.tables import HandoffRow
 from tests.e2e.a11y import axe_violations, describe
 from tests.e2e.conftest import System
@@ -107,7 +108,7 @@ def _left_message(system: System, text: str) -> int:
     with sessions.begin() as s:
         row = HandoffRow(
             sender_id="e2e-left-message",
-            status="left-message",
+            status=TicketStatus.LEFT_MESSAGE,
             reason="explicit",
             callback_phone="13812345678",
             transcript=[

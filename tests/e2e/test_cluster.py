@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, select, text
 from conversations.tables import MessageRow
 from core.db import session_factory
 from core.settings import ROOT
+from handoff.status import TicketStatus
 from handoff.tables import HandoffRow
 from ops.supervisor import group_members
 from ops.train import MODEL
@@ -214,7 +215,7 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
         tickets = s.scalars(select(HandoffRow).where(HandoffRow.sender_id == waiting)).all()
     assert roles.count("user") >= 3 and roles[0] == "user"
     assert all(roles[i + 1] != "user" for i, r in enumerate(roles[:-1]) if r == "user")  # each turn answered
-    assert [t.status for t in tickets] == ["waiting"]
+    assert [t.status for t in tickets] == [TicketStatus.WAITING]
 
     # the supervisor brings replica 0 back by itself
     deadline = time.monotonic() + 300
