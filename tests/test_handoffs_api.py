@@ -12,9 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from handoff.errors import TicketConflict
 from handoff.presence import agent_availability
-from handoff.queue import HandoffQueue
 from handoff.status import RESOLUTIONS, Resolution, TicketStatus
 from handoff.tables import HandoffRow
 from tests.staff import StubRasa, add_ticket, bind, client_for, login
@@ -256,32 +254,6 @@ def test_two_agents_claiming_at_once_exactly_one_wins(app: FastAPI, second_agent
         assert ticket_row(app, ticket_id).claimed_by in ("agent1", "agent2")
 
 
-def test_many_simultaneous_claims_in_the_queue_itself_have_one_winner(app: FastAPI) -> None:
-    queue: HandoffQueue = app.state.handoffs
-    store = app.state.auth.accounts
-    accounts = [store.create(f"agent-{i}", "password-123", "agent") for i in range(8)]
-    ticket_id = add_ticket(app)
-    start = threading.Barrier(len(accounts))
-    winners: list[str] = []
-    losers: list[str] = []
-
-    def claim(account: Any) -> None:
-        start.wait()
-        try:
-            queue.claim(ticket_id, account)
-            winners.append(account.username)
-        except TicketConflict:
-            losers.append(account.username)
-
-    threads = [threading.Thread(target=claim, args=(a,)) for a in accounts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert len(winners) == 1 and len(losers) == len(accounts) - 1
-    assert ticket_row(app, ticket_id).claimed_by == winners[0]
-
-
 # -- reply ----------------------------------------------------------------------------------------
 
 
@@ -372,37 +344,6 @@ def test_once_an_agent_has_taken_over_the_citizen_cannot_cancel(
     r = citizen.post("/api/chat/c1/handoff/cancel")
     assert r.status_code == 409 and "客服可能已经接入" in r.json()["detail"]
     assert ticket_row(app, ticket_id).status == TicketStatus.ACTIVE and rasa.resumed == []
-
-
-def _cancel_and_claim_at_once(queue: HandoffQueue, ticket_id: int, sender_id: str, agent: Any) -> list[str]:
-    start = threading.Barrier(2)
-    won: list[str] = []
-
-    def attempt(name: str) -> None:
-        start.wait()
-        try:
-            queue.cancel_waiting(sender_id) if name == "cancel" else queue.claim(ticket_id, agent)
-            won.append(name)
-        except TicketConflict:
-            pass
-
-    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("cancel", "claim")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return won
-
-
-def test_a_cancel_and_a_claim_at_once_have_one_winner(app: FastAPI) -> None:
-    agent = app.state.auth.accounts.create("agent-racer", "password-123", "agent")
-    for n in range(6):
-        ticket_id = add_ticket(app, sender_id=f"race-{n}")
-        won = _cancel_and_claim_at_once(app.state.handoffs, ticket_id, f"race-{n}", agent)
-        assert len(won) == 1, won
-        assert ticket_row(app, ticket_id).status == (
-            TicketStatus.CLOSED if won == ["cancel"] else TicketStatus.ACTIVE
-        )
 
 
 # -- release --------------------------------------------------------------------------------------
