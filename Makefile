@@ -35,7 +35,7 @@ lint: setup
 	.venv/bin/python scripts/check_layers.py
 
 typecheck: setup
-	.venv/bin/mypy core knowledge embeddings adaptation retrieval actions web ops evaluation tests
+	.venv/bin/mypy core conversations knowledge handoff embeddings adaptation retrieval actions web ops evaluation tests
 
 unit: setup  ## the fast loop: no training, no servers, no slow tests; both cores
 	$(PY) -m pytest -q -n 2 --ignore=tests/e2e -m "not slow"

@@ -16,10 +16,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import grounding
 from actions.runtime import sessions
-from core.accounts import agent_availability
-from core.db import HandoffRow
 from core.pii import mask_pii
 from core.settings import get_settings
+from handoff.presence import agent_availability, why_unavailable
+from handoff.queue import HandoffQueue
+from handoff.status import TicketStatus
 
 REASON_BY_INTENT = {
     "request_human": "explicit",
@@ -55,38 +56,29 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
     slots = {
         k: v for k, v in tracker.slots.items() if v not in (None, [], {}, "") and k not in ("requested_slot",)
     }
-    with sessions().begin() as s:
-        ticket = HandoffRow(
-            sender_id=tracker.sender_id,
-            status="waiting" if online else "offline",
-            reason=reason,
-            current_service=tracker.get_slot("current_service"),
-            slots=slots,
-            candidates=tracker.get_slot("candidates") or [],
-            transcript=transcript(tracker),
-        )
-        s.add(ticket)
-        s.flush()
-        ticket_id = ticket.id
+    ticket = HandoffQueue(sessions()).open(
+        tracker.sender_id,
+        reason,
+        online=online,
+        current_service=tracker.get_slot("current_service"),
+        slots=slots,
+        candidates=tracker.get_slot("candidates") or [],
+        transcript=transcript(tracker),
+    )
     grounding.record_gap(tracker, "handoff")  # what the citizen asked is a gap for editors
-    payload: dict[str, Any] = {"type": "handoff", "ticket_id": ticket_id, "reason": reason}
+    payload: dict[str, Any] = {"type": "handoff", "ticket_id": ticket.id, "reason": reason}
     if online:
         dispatcher.utter_message(
             text=f"{REASON_TEXT.get(reason, '')}，正在为您转接12345人工客服，请稍候。"
             "客服接入后会在这里直接回复您。"
         )
-        payload["status"] = "waiting"
+        payload["status"] = TicketStatus.WAITING.value
     else:
-        why = (
-            f"现在不在人工客服在线时间（{settings.agent_hours}）"
-            if availability == "outside_hours"
-            else "现在人工客服都不在线"
-        )
         dispatcher.utter_message(
-            text=f"{why}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
+            text=f"{why_unavailable(availability, settings)}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
             f"紧急事项请拨打{settings.hotline}热线（7×24小时）。其他办事问题，您也可以继续问我。"
         )
-        payload["status"] = "offline"
+        payload["status"] = TicketStatus.OFFLINE.value
         payload["leave_message"] = True
     dispatcher.utter_message(json_message=payload)
     if not online:

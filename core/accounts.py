@@ -1,4 +1,5 @@
-"""Staff accounts: argon2 password hashes, roles, demo accounts and agent presence.
+"""Staff accounts: argon2 password hashes, roles, demo accounts, and when an agent's console last
+polled the queue (``touch``; whether that makes anyone available is ``handoff/presence.py``).
 
 Used by the web app (login, role checks) and by the action server (are agents online?). Citizens never
 have an account.
@@ -14,12 +15,10 @@ from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Boolean, DateTime, Integer, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from core.db import UserRow, utcnow
-from core.hours import within_hours
-from core.settings import Settings
+from core.db import Base, utcnow
 
 Role = Literal["agent", "editor", "reviewer", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "editor", "reviewer", "admin")
@@ -34,7 +33,22 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role], ...] = (
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{2,40}$"
 TOUCH_EVERY_S = 15.0  # write last_seen at most this often per account (the console polls every 2 s)
 
-Availability = Literal["available", "outside_hours", "no_agent_online"]
+
+class UserRow(Base):
+    """A staff account (agent, editor, reviewer, admin); citizens never log in."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # agent | editor | reviewer | admin
+    # Bumped on logout and password change: every session cookie issued before stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the agent console last polled the queue (UTC); agents count as online for a while after.
+    last_seen: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # ``python -m ops.accounts disable NAME``: cannot log in; production refuses enabled demo accounts.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class AccountError(ValueError):
@@ -199,21 +213,3 @@ class AccountStore:
             self._touched[user_id] = now
         with self.sessions.begin() as s:
             s.execute(update(UserRow).where(UserRow.id == user_id).values(last_seen=utcnow()))
-
-
-def agent_availability(
-    settings: Settings, sessions: sessionmaker[Session], now: dt.datetime | None = None
-) -> Availability:
-    """Can a handed-off conversation be taken over now?
-
-    Only within ``AGENT_HOURS`` and when an agent (or admin) console polled the queue within the last
-    ``AGENT_PRESENCE_S`` seconds. ``now`` is UTC (naive), like every time stored in the database.
-    """
-    if not within_hours(settings.agent_hours, now, settings.timezone):
-        return "outside_hours"
-    cutoff = (now or utcnow()) - dt.timedelta(seconds=settings.agent_presence_s)
-    with sessions() as s:
-        present = s.scalars(
-            select(UserRow.id).where(UserRow.role.in_(TICKET_ROLES), UserRow.last_seen >= cutoff).limit(1)
-        ).first()
-    return "available" if present is not None else "no_agent_online"

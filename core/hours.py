@@ -42,9 +42,10 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from exc
 
 
-def within_hours(spec: str, now: dt.datetime | None = None, tz: str = "Asia/Shanghai") -> bool:
+def within_hours(spec: str, now: dt.datetime | None = None, *, tz: str) -> bool:
     """Whether ``now`` (aware, or naive UTC like the database's times; default: the current time) falls
-    within the hours, read on the clock of ``tz``."""
+    within the hours, read on the clock of ``tz`` (an IANA name, always given: the server's own clock
+    must not decide)."""
     moment = now or dt.datetime.now(dt.UTC)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)

@@ -22,13 +22,23 @@ import time
 from collections import defaultdict, deque
 from typing import Protocol
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Float, Index, Integer, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from core.db import RateHitRow, session_factory
+from core.db import Base, session_factory
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class RateHitRow(Base):
+    """One counted request of a rate limit shared through the database (no REDIS_URL)."""
+
+    __tablename__ = "rate_hits"
+    __table_args__ = (Index("ix_rate_hits_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)  # unix time
 
 
 def parse_spec(spec: str) -> tuple[int, float]:

@@ -11,7 +11,9 @@ COPY requirements/app.lock requirements/app.lock
 RUN pip install --no-cache-dir -r requirements/app.lock \
     && useradd --system --uid 10001 --home-dir /var/lib/banshi --create-home banshi
 COPY core core
+COPY conversations conversations
 COPY knowledge knowledge
+COPY handoff handoff
 COPY embeddings embeddings
 COPY retrieval retrieval
 COPY actions actions

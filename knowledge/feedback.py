@@ -8,8 +8,9 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from core.db import FeedbackRow, MessageRow
+from conversations.tables import MessageRow
 from core.pii import mask_pii
+from knowledge.tables import FeedbackRow
 
 COMMENT_CHARS = 500
 

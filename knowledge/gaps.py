@@ -24,9 +24,10 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import GapRow, utcnow
+from core.db import utcnow
 from core.pii import mask_pii
 from knowledge.store import EntryStore
+from knowledge.tables import GapRow
 
 REASONS = ("abstained", "low_confidence", "unhelpful", "handoff")
 REASON_TITLES = {

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import EntryRow, EntryVersionRow, MetaRow, utcnow
+from core.db import utcnow
 from knowledge.errors import EntryNotFound, VersionConflict
 from knowledge.models import Entry, Status
+from knowledge.tables import EntryRow, EntryVersionRow, MetaRow
 
 KNOWLEDGE_VERSION = "knowledge_version"
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import AuditRow, EntryDraftRow, EntryRow, EntryVersionRow, utcnow, writing
+from core.db import utcnow, writing
 from knowledge.diff import Change, diff_entries
 from knowledge.errors import (
     DraftConflict,
@@ -40,6 +40,7 @@ from knowledge.errors import (
 )
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
+from knowledge.tables import AuditRow, EntryDraftRow, EntryRow, EntryVersionRow
 from knowledge.validation import check_entry
 
 DRAFT, REVIEW = Status.draft.value, Status.review.value
@@ -242,7 +243,7 @@ class Workflow:
         entry_id = str(raw.get("id") or "")
         if entry_id in RESERVED_IDS:
             raise EntryInvalid([FieldProblem("id", f"「{entry_id}」是保留字，请换一个编号")])
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft = s.get(EntryRow, entry_id), s.get(EntryDraftRow, entry_id)
             if _state(entry_id, live, draft) is not None:
                 raise EntryExists(entry_id)
@@ -255,7 +256,7 @@ class Workflow:
         """Save the working copy (a new draft, or an edit of one; an edit withdraws it from review)."""
         if raw.get("id", entry_id) != entry_id:
             raise EntryInvalid([FieldProblem("id", "编号不能修改")])
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             _, draft, state = self._load(s, entry_id, expected_lock)
             base = state.live_version if state.working is None else state.base_version
             entry = self._check(
@@ -266,7 +267,7 @@ class Workflow:
         return self.get(entry_id)
 
     def submit(self, entry_id: str, actor: Actor, expected_lock: int | None = None) -> EntryState:
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             _, draft, state = self._load(s, entry_id, expected_lock)
             if state.state != DRAFT or draft is None:
                 raise InvalidTransition(entry_id, "只有草稿可以提交审核")
@@ -280,7 +281,7 @@ class Workflow:
     ) -> EntryState:
         if not comment.strip():
             raise EntryInvalid([FieldProblem("comment", "请填写退回意见")])
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             _, draft, state = self._load(s, entry_id, expected_lock)
             if state.state != REVIEW or draft is None:
                 raise InvalidTransition(entry_id, "只有待审核的修改可以退回")
@@ -293,7 +294,7 @@ class Workflow:
         self, entry_id: str, actor: Actor, expected_lock: int | None = None, comment: str = ""
     ) -> EntryState:
         """Approve a change in review and publish it."""
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft, state = self._load(s, entry_id, expected_lock)
             if state.state != REVIEW:
                 raise InvalidTransition(entry_id, "只有待审核的修改可以审核通过")
@@ -307,7 +308,7 @@ class Workflow:
     ) -> EntryState:
         """Publish the working copy once it was submitted for review, as its approval by someone other
         than the submitter; or put an unpublished entry back online (an approved version)."""
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft, state = self._load(s, entry_id, expected_lock)
             if state.working is not None:
                 if state.state != REVIEW:
@@ -327,7 +328,7 @@ class Workflow:
 
     def unpublish(self, entry_id: str, actor: Actor, comment: str = "") -> EntryState:
         """Take the entry offline: citizens stop getting it within seconds; every version is kept."""
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft, state = self._load(s, entry_id, None)
             if live is None or state.live_status != PUBLISHED:
                 raise InvalidTransition(entry_id, "只有已发布的条目可以下线")
@@ -341,7 +342,7 @@ class Workflow:
     def rollback(self, entry_id: str, version: int, actor: Actor, comment: str = "") -> EntryState:
         """Publish the content of ``version`` again, as a new version (history is never rewritten)."""
         old = self.version_data(entry_id, str(version))
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft, _ = self._load(s, entry_id, None)
             new = self._publish_content(s, entry_id, old, live, actor)
             self._bump_lock(s, entry_id, draft, actor)
@@ -354,7 +355,7 @@ class Workflow:
     ) -> EntryState | None:
         """Throw the working copy away; with ``delete_live``, delete an unpublished entry (its
         versions and audit records stay). Returns what is left, None when nothing is."""
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             live, draft, state = self._load(s, entry_id, expected_lock)
             if state.working is not None:
                 if live is not None and state.live is None:  # never published
@@ -380,7 +381,7 @@ class Workflow:
         question = question.strip()
         if not question:
             raise EntryInvalid([FieldProblem("question", "问题不能为空")])
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             _, draft, state = self._load(s, entry_id, None)
             content = copy.deepcopy(state.content)
             if question in content.get("similar_questions", []):
@@ -427,7 +428,7 @@ class Workflow:
             "submitted": [],
         }
         problems: list[Problem] = []
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             for entry, source in items:
                 live, draft = s.get(EntryRow, entry.id), s.get(EntryDraftRow, entry.id)
                 state = _state(entry.id, live, draft)
@@ -567,5 +568,5 @@ class Workflow:
 
     def record(self, actor: Actor, action: str, entry_id: str | None = None, comment: str = "") -> None:
         """Append an audit record for an action outside the entry workflow (e.g. dismissing gaps)."""
-        with writing(self.sessions) as s:
+        with writing(self.sessions, EntryDraftRow) as s:
             self._audit(s, actor, action, entry_id, comment=comment)

@@ -20,8 +20,8 @@ import sys
 
 from sqlalchemy import select
 
-from core.accounts import ROLES, AccountError, AccountStore
-from core.db import UserRow, session_factory
+from core.accounts import ROLES, AccountError, AccountStore, UserRow
+from core.db import session_factory
 from core.migrate import migrate
 from core.settings import get_settings
 

@@ -17,21 +17,16 @@ import logging
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import (
-    ConversationBindingRow,
-    FeedbackRow,
-    GapRow,
-    HandoffRow,
-    MessageRow,
-    RateHitRow,
-    session_factory,
-    utcnow,
-)
+from conversations.tables import ConversationBindingRow, MessageRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
+from core.ratelimit import RateHitRow
 from core.settings import get_settings
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
+from knowledge.tables import FeedbackRow, GapRow
 
 log = logging.getLogger(__name__)
-CLOSED = ("closed",)
 
 
 def purge(sessions: sessionmaker[Session], days: int, dry_run: bool = False) -> dict[str, int]:
@@ -47,7 +42,9 @@ def purge(sessions: sessionmaker[Session], days: int, dry_run: bool = False) -> 
             ("messages", delete(MessageRow).where(MessageRow.created_at < cutoff)),
             (
                 "tickets",
-                delete(HandoffRow).where(HandoffRow.status.in_(CLOSED), HandoffRow.updated_at < cutoff),
+                delete(HandoffRow).where(
+                    HandoffRow.status == TicketStatus.CLOSED, HandoffRow.updated_at < cutoff
+                ),
             ),
             ("gaps", delete(GapRow).where(GapRow.created_at < cutoff)),
             ("bindings", delete(ConversationBindingRow).where(ConversationBindingRow.last_seen < cutoff)),

@@ -9,8 +9,12 @@ Every import counts, including one inside a function. From the top:
                                adapted encoder and re-ranker (it mines negatives with the engine)
     retrieval                  the knowledge engine: search, ranking, the live index
     embeddings                 encoders, vector index, embedding cache
-    knowledge                  entries, their store, workflow and import/export
-    core                       settings, database engine, shared utilities
+    handoff                    a ticket's life: status, queue, presence and working hours
+    knowledge                  an entry's life: entries, their store, workflow, import/export, ratings, gaps
+    conversations              the chat transcript (masked messages) and the browser bindings
+    core                       settings, database engine and sessions, accounts, shared utilities
+
+Each package declares its own tables (``<package>/tables.py``; core's beside the code that owns them).
 
 Within the web app, route modules (``web/routes/*``) do not import each other: what two routes share
 lives in a module of ``web/`` (schemas, the conversation binding, the pages).
@@ -31,7 +35,9 @@ LAYERS: list[set[str]] = [
     {"ops", "adaptation"},
     {"retrieval"},
     {"embeddings"},
+    {"handoff"},
     {"knowledge"},
+    {"conversations"},
     {"core"},
 ]
 

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from core.db import HandoffRow, utcnow
+from core.db import utcnow
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from web.rasa import RasaUnavailable
 
 DEMO_PASSWORD = "demo1234"
@@ -57,7 +59,7 @@ def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> s
 def add_ticket(
     app: FastAPI,
     sender_id: str = "citizen-1",
-    status: str = "waiting",
+    status: TicketStatus = TicketStatus.WAITING,
     age_s: float = 0,
     **fields: Any,
 ) -> int:
@@ -93,7 +95,7 @@ def start_conversation(client: Any) -> str:
 def bind(client: TestClient, sender_id: str) -> str:
     """Make ``sender_id`` a widget conversation bound to ``client`` (as if the server had issued it):
     tests keep their readable ids."""
-    from core.db import ConversationBindingRow
+    from conversations.tables import ConversationBindingRow
     from web.conversation_binding import COOKIE
 
     app: Any = client.app

@@ -13,8 +13,10 @@ from actions.handoff import ActionHandoff, transcript
 from actions.next_candidates import ActionNextCandidates
 from actions.situation_form import ActionAskSituationAnswer, ActionShowChecklist, ValidateSituationForm
 from core.accounts import AccountStore
-from core.db import HandoffRow, session_factory
+from core.db import session_factory
 from core.settings import Settings
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from retrieval.live import LiveSearch
 from tests.action_support import run, slot, tracker
 
@@ -131,7 +133,7 @@ def test_handoff_waits_for_an_agent_whose_console_is_open(live: LiveSearch, sett
     assert "正在为您转接" in messages[0]["text"]
     assert messages[-1]["custom"]["status"] == "waiting"
     with session_factory(settings.database_url)() as s:
-        assert s.query(HandoffRow).one().status == "waiting"
+        assert s.query(HandoffRow).one().status == TicketStatus.WAITING
 
 
 def test_handoff_takes_a_message_when_no_agent_is_online(live: LiveSearch, settings: Settings) -> None:
@@ -144,7 +146,7 @@ def test_handoff_takes_a_message_when_no_agent_is_online(live: LiveSearch, setti
     assert "继续问我" in messages[0]["text"]
     assert messages[-1]["custom"]["status"] == "offline" and messages[-1]["custom"]["leave_message"] is True
     with session_factory(settings.database_url)() as s:
-        assert s.query(HandoffRow).one().status == "offline"
+        assert s.query(HandoffRow).one().status == TicketStatus.OFFLINE
 
 
 def test_not_this_offers_the_other_candidates(live: LiveSearch) -> None:

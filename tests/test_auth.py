@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from core.accounts import DEMO_ACCOUNTS, Account, AccountStore
-from core.db import UserRow, session_factory
+from core.accounts import DEMO_ACCOUNTS, Account, AccountStore, UserRow
+from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings
 from retrieval.engine import SearchEngine

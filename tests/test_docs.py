@@ -7,6 +7,7 @@ import re
 import yaml
 
 from core.settings import ROOT, Settings
+from tests.test_layers import _checker
 
 
 def test_every_setting_is_in_env_example_and_readme() -> None:
@@ -38,7 +39,8 @@ def test_every_setting_is_read_by_some_code() -> None:
     """A documented setting that nothing reads is a promise the software does not keep."""
     code = "\n".join(
         path.read_text(encoding="utf-8")
-        for package in ("core", "knowledge", "embeddings", "retrieval", "actions", "web", "ops", "evaluation")
+        for layer in _checker().LAYERS
+        for package in layer
         for path in (ROOT / package).rglob("*.py")
         if path != ROOT / "core" / "settings.py"
     )

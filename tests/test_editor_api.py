@@ -19,21 +19,15 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from core.db import (
-    AppendOnlyError,
-    AuditRow,
-    FeedbackRow,
-    GapRow,
-    HandoffRow,
-    MessageRow,
-    session_factory,
-    utcnow,
-)
+from conversations.tables import MessageRow
+from core.db import session_factory, utcnow
 from core.settings import Settings
 from embeddings.cache import CachedEncoder
+from handoff.tables import HandoffRow
 from knowledge.errors import EntryNotFound
 from knowledge.models import Entry
 from knowledge.store import EntryStore
+from knowledge.tables import AppendOnlyError, AuditRow, FeedbackRow, GapRow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch, engine_params, load_out_of_scope
 from retrieval.text import Lexicon

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.db import FeedbackRow, session_factory
+from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings
 from knowledge.feedback import COMMENT_CHARS, rate_answer, rate_conversation
+from knowledge.tables import FeedbackRow
 
 
 def test_answers_and_conversations_are_rated_with_comments_masked(settings: Settings) -> None:

@@ -12,9 +12,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff
-from core.db import GapRow, session_factory
+from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings
+from knowledge.tables import GapRow
 from retrieval.live import LiveSearch
 
 QUESTION = "公租房申请要满足什么条件"

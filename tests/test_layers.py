@@ -47,6 +47,22 @@ def test_a_reversed_or_sideways_import_is_reported_wherever_it_is(tmp_path: Path
     assert len(stale) == len(_checker().KNOWN)  # none of the known exceptions occurs in this tree
 
 
+def test_every_package_has_a_layer_and_is_typechecked_and_shipped() -> None:
+    """A new top-level package gets a place in the layers, in ``make typecheck``, in the app image and
+    in the distribution (four lists that must name the same packages)."""
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests"}
+    layered = set().union(*_checker().LAYERS)
+    assert packages == layered
+    typecheck = (ROOT / "Makefile").read_text(encoding="utf-8").split("\ntypecheck:")[1].split("\n\n")[0]
+    image = (ROOT / "deploy" / "Dockerfile.app").read_text(encoding="utf-8")
+    distribution = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for package in sorted(packages):
+        assert f" {package} " in typecheck, f"make typecheck skips {package}"
+        if package not in {"evaluation", "adaptation"}:  # measuring and training: the image runs neither
+            assert f"COPY {package} {package}\n" in image, f"deploy/Dockerfile.app leaves out {package}"
+        assert f'"{package}*"' in distribution, f"pyproject.toml leaves out {package}"
+
+
 def test_lint_runs_the_layer_check() -> None:
     lint = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nlint:")[1].split("\n\n")[0]
     assert "scripts/check_layers.py" in lint

@@ -14,8 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from core.db import ConversationBindingRow, HandoffRow, MessageRow, utcnow
+from conversations.tables import ConversationBindingRow, MessageRow
+from core.db import utcnow
 from core.settings import Settings
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
 from tests.pii_corpus import leaked, load
@@ -124,7 +127,7 @@ def test_ending_a_conversation_and_idling_out(make: Make) -> None:
 
 def _offline_ticket(app: Any, sender: str) -> int:
     with app.state.conversations.sessions.begin() as s:
-        row = HandoffRow(sender_id=sender, status="offline", reason="explicit", transcript=[])
+        row = HandoffRow(sender_id=sender, status=TicketStatus.OFFLINE, reason="explicit", transcript=[])
         s.add(row)
         s.flush()
         return int(row.id)
@@ -141,7 +144,7 @@ def test_a_callback_needs_the_conversations_own_offline_ticket_once(client: Test
     again = client.post(f"/api/chat/{sender}/callback", json={"phone": "13999999999"})
     assert again.status_code == 409
     ticket = app.state.handoffs.get(ticket_id)
-    assert ticket.callback_phone == "13812345678" and ticket.status == "left-message"
+    assert ticket.callback_phone == "13812345678" and ticket.status == TicketStatus.LEFT_MESSAGE
 
 
 def test_callbacks_are_rate_limited(make: Make) -> None:
@@ -284,13 +287,13 @@ def test_open_streams_are_capped_per_client(make: Make) -> None:
 def test_the_chat_does_not_block_the_event_loop(client: TestClient, app: FastAPI) -> None:
     """A slow database call in /api/chat must not stall other requests: the loop stays free."""
     sender = "loop-test"  # an API client's own id: no cookie needed
-    original = app.state.conversations.open_ticket
+    original = app.state.handoffs.handed_off
 
     def slow(sender_id: str) -> Any:
         time.sleep(2.0)
         return original(sender_id)
 
-    app.state.conversations.open_ticket = slow
+    app.state.handoffs.handed_off = slow
 
     async def both() -> float:
         transport = httpx.ASGITransport(app=app)

@@ -10,12 +10,16 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from core.db import FeedbackRow, HandoffRow, MessageRow, session_factory, utcnow
+from conversations.tables import MessageRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
 from core.pii import mask_pii
 from core.settings import Settings
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from knowledge.errors import InvalidTransition, SelfReview, ValidationFailed
 from knowledge.models import Entry
+from knowledge.tables import FeedbackRow
 from knowledge.transfer import read_upload
 from knowledge.workflow import Actor, Workflow
 from ops.retention import main as retention_main
@@ -71,7 +75,7 @@ def test_retention_deletes_old_transcripts_tickets_and_numbers(settings: Setting
             s.add(message)
             s.flush()
             s.add(FeedbackRow(sender_id=sender, message_id=message.id, rating=1, created_at=when))
-            for status in ("closed", "left-message"):
+            for status in (TicketStatus.CLOSED, TicketStatus.LEFT_MESSAGE):
                 s.add(
                     HandoffRow(
                         sender_id=sender,
@@ -92,7 +96,11 @@ def test_retention_deletes_old_transcripts_tickets_and_numbers(settings: Setting
         assert [f.sender_id for f in s.scalars(select(FeedbackRow))] == ["new"]
         kept = sorted((t.sender_id, t.status) for t in s.scalars(select(HandoffRow)))
     # an old ticket still owed a call back stays; the old closed one (and its number) is gone
-    assert kept == [("new", "closed"), ("new", "left-message"), ("old", "left-message")]
+    assert kept == [
+        ("new", TicketStatus.CLOSED),
+        ("new", TicketStatus.LEFT_MESSAGE),
+        ("old", TicketStatus.LEFT_MESSAGE),
+    ]
 
 
 # -- 8. uploads ------------------------------------------------------------------------------------

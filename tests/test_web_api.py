@@ -13,11 +13,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from core.db import FeedbackRow, GapRow, HandoffRow, UserRow, session_factory, utcnow
+from core.accounts import UserRow
+from core.db import session_factory, utcnow
 from core.migrate import migrate
 from core.settings import ROOT, Settings
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
+from knowledge.tables import FeedbackRow, GapRow
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
 from tests.staff import StubRasa, bind
@@ -188,7 +192,9 @@ def test_bot_is_quiet_while_a_ticket_is_open(make_client: MakeClient) -> None:
     rasa = StubRasa()
     client = make_client(rasa=rasa)
     with session_factory(client.app.state.settings.database_url).begin() as s:  # type: ignore[attr-defined]
-        s.add(HandoffRow(sender_id="web-test-1", status="waiting", reason="explicit", transcript=[]))
+        s.add(
+            HandoffRow(sender_id="web-test-1", status=TicketStatus.WAITING, reason="explicit", transcript=[])
+        )
     r = chat(client, "还在吗")
     assert r.json() == {"messages": [], "handoff": True, "degraded": False}
     assert rasa.sent == []
@@ -213,12 +219,14 @@ def test_callback_refuses_a_bad_phone(api: TestClient, phone: str) -> None:
 @pytest.mark.parametrize("phone", ["13812345678", "138 1234 5678", "0730-8888888", "07308888888"])
 def test_callback_keeps_the_number_on_the_ticket(api: TestClient, phone: str) -> None:
     with session_factory(api.app.state.settings.database_url).begin() as s:  # type: ignore[attr-defined]
-        s.add(HandoffRow(sender_id="web-test-1", status="offline", reason="explicit", transcript=[]))
+        s.add(
+            HandoffRow(sender_id="web-test-1", status=TicketStatus.OFFLINE, reason="explicit", transcript=[])
+        )
     r = api.post("/api/chat/web-test-1/callback", json={"phone": phone, "message": "请回电，身份证的事"})
     assert r.status_code == 200, r.text
     assert r.json()["ok"] is True and "12345" in r.json()["expect"]
     [ticket] = rows(api, HandoffRow)
-    assert ticket.status == "left-message" and ticket.callback_phone == phone.replace(" ", "")
+    assert ticket.status == TicketStatus.LEFT_MESSAGE and ticket.callback_phone == phone.replace(" ", "")
     # marked as the left message: the agent console shows it as such (留言内容)
     assert ticket.transcript[-1] == {"role": "user", "text": "请回电，身份证的事", "kind": "left_message"}
     notice = api.get("/api/chat/web-test-1/messages").json()["messages"][-1]

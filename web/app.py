@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from conversations.store import Conversations
 from core.accounts import DemoAccountsEnabled
 from core.db import session_factory
 from core.migrate import migrate
 from core.settings import Settings, get_settings
+from handoff.queue import HandoffQueue
 from knowledge.gaps import GapMiner
 from knowledge.render import not_found_page
 from knowledge.workflow import Workflow
@@ -30,8 +32,6 @@ from web.auth import Auth
 from web.client_address import ClientAddress
 from web.contacts import BureauContacts
 from web.conversation_binding import ConversationBinding
-from web.conversations import Conversations
-from web.handoffs import HandoffQueue
 from web.hardening import BodyLimit, SecurityHeaders
 from web.limits import Limits
 from web.openapi_errors import document_errors

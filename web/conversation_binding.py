@@ -26,8 +26,9 @@ from fastapi import HTTPException, Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import ConversationBindingRow, utcnow
-from web.conversations import OPEN_TICKET, Conversations
+from conversations.tables import ConversationBindingRow
+from core.db import utcnow
+from handoff.queue import HandoffQueue
 
 COOKIE = "banshi_conversation"
 COOKIE_PATH = "/api"
@@ -87,7 +88,7 @@ class ConversationBinding:
             )
         response.delete_cookie(COOKIE, path=COOKIE_PATH, samesite="strict", secure=self.secure_cookies)
 
-    def state(self, request: Request, sender_id: str, conversations: Conversations) -> Binding:
+    def state(self, request: Request, sender_id: str, queue: HandoffQueue) -> Binding:
         """How ``request`` stands to the conversation ``sender_id`` (refreshes its idle clock)."""
         with self.sessions() as s:
             row = s.get(ConversationBindingRow, sender_id)
@@ -98,11 +99,9 @@ class ConversationBinding:
         now = utcnow()
         if row.ended_at is not None:
             return Binding.ended
-        if now - row.last_seen > self.idle:
-            ticket = conversations.open_ticket(sender_id)
-            if ticket is None or ticket.status not in OPEN_TICKET:  # never end a handed-off talk
-                self._end_row(sender_id, now)
-                return Binding.ended
+        if now - row.last_seen > self.idle and queue.handed_off(sender_id) is None:
+            self._end_row(sender_id, now)  # (never a conversation handed to a person)
+            return Binding.ended
         if now - row.last_seen > TOUCH_EVERY:
             with self.sessions.begin() as s:
                 s.execute(
@@ -120,12 +119,10 @@ class ConversationBinding:
                 .values(ended_at=now)
             )
 
-    def require(
-        self, request: Request, sender_id: str, conversations: Conversations, allow_unbound: bool
-    ) -> Binding:
+    def require(self, request: Request, sender_id: str, queue: HandoffQueue, allow_unbound: bool) -> Binding:
         """403 without the binding (or, unless ``allow_unbound``, for an unbound conversation); 410
         for an ended one."""
-        state = self.state(request, sender_id, conversations)
+        state = self.state(request, sender_id, queue)
         if state is Binding.valid or (state is Binding.unbound and allow_unbound):
             return state
         if state is Binding.ended:
@@ -154,5 +151,5 @@ BOUND: dict[int | str, dict[str, Any]] = {
 def require_binding(request: Request, sender_id: str, allow_unbound: bool = False) -> Binding:
     """403/410 unless this request may use the conversation (a blocking call: run it off the loop)."""
     return request.app.state.binding.require(  # type: ignore[no-any-return]
-        request, sender_id, request.app.state.conversations, allow_unbound
+        request, sender_id, request.app.state.handoffs, allow_unbound
     )

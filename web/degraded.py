@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.accounts import agent_availability
 from core.settings import Settings
-from web.handoffs import HandoffQueue
+from handoff.presence import agent_availability, why_unavailable
+from handoff.queue import HandoffQueue
+from handoff.status import TicketStatus
 
 HUMAN_REQUEST = re.compile(r"人工|真人|客服|坐席")
 HANDOFF_BUTTON = "转人工"
@@ -44,21 +45,16 @@ def handoff_messages(
     """Open a ticket without the bot; returns the messages to show and whether an agent will take over."""
     availability = agent_availability(settings, queue.sessions)
     online = availability == "available"
-    ticket = queue.open_ticket(sender_id, REASON, "waiting" if online else "offline")
+    ticket = queue.open(sender_id, REASON, online=online)  # the transcript from the stored messages
     payload: dict[str, Any] = {"type": "handoff", "ticket_id": ticket.id, "reason": REASON}
     if online:
         text = "正在为您转接12345人工客服，请稍候。客服接入后会在这里直接回复您。"
-        payload["status"] = "waiting"
+        payload["status"] = TicketStatus.WAITING
     else:
-        why = (
-            f"现在不在人工客服在线时间（{settings.agent_hours}）"
-            if availability == "outside_hours"
-            else "现在人工客服都不在线"
-        )
         text = (
-            f"{why}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
+            f"{why_unavailable(availability, settings)}。您可以留下问题和回拨电话，工作人员会在下一个工作日内回电；"
             f"紧急事项请拨打{settings.hotline}热线（7×24小时）。"
         )
-        payload["status"] = "offline"
+        payload["status"] = TicketStatus.OFFLINE
         payload["leave_message"] = True
     return [{"type": "text", "text": text}, payload], online

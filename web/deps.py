@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from conversations.store import Conversations
 from core.accounts import Account
 from core.settings import Settings
+from handoff.queue import HandoffQueue
 from knowledge.gaps import GapMiner
 from knowledge.workflow import Actor, Workflow
 from retrieval.live import LiveSearch
 from web.auth import CurrentUser, require_roles
-from web.conversations import Conversations
-from web.handoffs import HandoffQueue
 from web.rasa import RasaClient
 
 

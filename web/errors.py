@@ -1,8 +1,8 @@
 """Domain errors as HTTP answers — the one place they become status codes. The packages raise errors
-that know nothing of HTTP (``knowledge.errors``, the handoff queue's ``HandoffError``); the routes let
-them through and :func:`install` answers them.
+that know nothing of HTTP (``knowledge.errors``, ``handoff.errors``); the routes let them through and
+:func:`install` answers them.
 
-Tickets (``web.handoffs``):
+Tickets (``handoff.errors``):
 
 - 404 ``TicketNotFound``; 403 ``NotTicketHolder`` (held by another agent); 409 ``TicketConflict`` (not
   in a state that allows the action, e.g. claimed by someone else first); 400 any other ``HandoffError``
@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from handoff.errors import HandoffError, NotTicketHolder, TicketConflict, TicketNotFound
 from knowledge.errors import (
     DraftConflict,
     EntryExists,
@@ -32,7 +33,6 @@ from knowledge.errors import (
     SelfReview,
     ValidationFailed,
 )
-from web.handoffs import HandoffError, NotTicketHolder, TicketConflict, TicketNotFound
 
 HANDOFF_STATUS: dict[type[HandoffError], int] = {
     TicketNotFound: 404,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from web.handoffs import RESOLUTIONS, Resolution
+from handoff.status import RESOLUTIONS, Resolution, TicketStatus
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
 
@@ -111,7 +111,7 @@ class FilledItem(BaseModel):
 class TicketPublic(BaseModel):
     id: int
     sender_id: str
-    status: str = Field(description="waiting | active | left-message | offline | closed")
+    status: str = Field(description=" | ".join(TicketStatus))
     status_title: str
     reason: str = Field(
         description="explicit | complaint | negative_feedback | not_understood | left_message"

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import FeedbackRow, GapRow, MessageRow
+from conversations.tables import MessageRow
+from knowledge.tables import FeedbackRow, GapRow
 
 OUTCOMES = ("answered", "abstained", "handed_off", "other")
 

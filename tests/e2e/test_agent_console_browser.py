@@ -17,7 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from core.db import HandoffRow, session_factory
+from core.db import session_factory
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from tests.e2e.a11y import axe_violations, describe
 from tests.e2e.conftest import System
 from tests.e2e.test_widget_browser import (  # browser: the shared module-scoped Chromium fixture
@@ -106,7 +108,7 @@ def _left_message(system: System, text: str) -> int:
     with sessions.begin() as s:
         row = HandoffRow(
             sender_id="e2e-left-message",
-            status="left-message",
+            status=TicketStatus.LEFT_MESSAGE,
             reason="explicit",
             callback_phone="13812345678",
             transcript=[

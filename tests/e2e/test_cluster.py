@@ -26,8 +26,11 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from core.db import HandoffRow, MessageRow, session_factory
+from conversations.tables import MessageRow
+from core.db import session_factory
 from core.settings import ROOT
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from ops.supervisor import group_members
 from ops.train import MODEL
 from tests.e2e.conftest import free_port, seed_embedding_cache
@@ -212,7 +215,7 @@ def test_a_conversation_alternating_between_replicas_survives_a_replica_killed(c
         tickets = s.scalars(select(HandoffRow).where(HandoffRow.sender_id == waiting)).all()
     assert roles.count("user") >= 3 and roles[0] == "user"
     assert all(roles[i + 1] != "user" for i, r in enumerate(roles[:-1]) if r == "user")  # each turn answered
-    assert [t.status for t in tickets] == ["waiting"]
+    assert [t.status for t in tickets] == [TicketStatus.WAITING]
 
     # the supervisor brings replica 0 back by itself
     deadline = time.monotonic() + 300

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from core.db import GapRow, session_factory
+from core.db import session_factory
+from knowledge.tables import GapRow
 from tests.e2e.a11y import axe_violations, describe
 from tests.e2e.conftest import System
 from tests.e2e.test_widget_browser import (  # browser: the shared module-scoped Chromium fixture

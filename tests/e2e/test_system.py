@@ -11,7 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from core.db import MessageRow, UserRow, session_factory
+from conversations.tables import MessageRow
+from core.accounts import UserRow
+from core.db import session_factory
 from tests.e2e.conftest import System
 from tests.staff import open_console, start_conversation
 

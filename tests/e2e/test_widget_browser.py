@@ -27,10 +27,13 @@ from playwright.sync_api import (
 )
 from sqlalchemy import select
 
-from core.db import FeedbackRow, HandoffRow, session_factory
+from core.db import session_factory
 from core.settings import ROOT
+from handoff.status import TicketStatus
+from handoff.tables import HandoffRow
 from knowledge.models import Entry
 from knowledge.store import EntryStore
+from knowledge.tables import FeedbackRow
 from tests.e2e.conftest import System
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -410,7 +413,9 @@ def _handoff_with_agent_reply(page: Page, system: System, name: str) -> None:
         sender = sender_of(page)
         with session_factory(system.settings.database_url)() as s:
             ticket = s.scalars(select(HandoffRow).where(HandoffRow.sender_id == sender)).first()
-        assert ticket is not None and ticket.status == "waiting", "an agent is online: the ticket waits"
+        assert ticket is not None and ticket.status == TicketStatus.WAITING, (
+            "an agent is online: the ticket waits"
+        )
         expect(page.locator("#banshi-handoff")).to_contain_text("正在转接")
 
         agent.reply(sender, AGENT_TEXT)

@@ -22,17 +22,16 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
 
-from core.db import HandoffRow, utcnow
+from conversations.store import Conversations
 from core.pii import mask_phone
 from core.settings import Settings
+from handoff.queue import HandoffQueue
+from handoff.status import TicketStatus
 from web import commands, degraded
 from web.client_address import client_address
 from web.conversation_binding import BOUND, require_binding
-from web.conversations import Conversations
 from web.deps import ConversationsDep, HandoffsDep, LiveDep, RasaDep, SettingsDep
-from web.handoffs import LEFT_MESSAGE, HandoffQueue
 from web.limits import enforce, rate_limited
 from web.rasa import RasaUnavailable, to_messages
 from web.schemas import (
@@ -62,14 +61,16 @@ def start_conversation(request: Request, response: Response, settings: SettingsD
     return ConversationPublic(sender_id=sender_id, idle_seconds=settings.conversation_idle_s)
 
 
-def _accept(request: Request, body: ChatRequest, conversations: Any) -> tuple[bool, str]:
-    """Store the citizen's message; returns (a ticket is open, the text for Rasa). Blocking."""
+def _accept(
+    request: Request, body: ChatRequest, conversations: Conversations, queue: HandoffQueue
+) -> tuple[bool, str]:
+    """Store the citizen's message; returns (handed to a person, the text for Rasa). Blocking."""
     require_binding(request, body.sender_id, allow_unbound=True)
     text_for_rasa = commands.to_rasa(
         body.message, commands.offered(conversations.recent_bot_payloads(body.sender_id))
     )
     conversations.add(body.sender_id, "user", {"type": "text", "text": body.message})
-    return conversations.open_ticket(body.sender_id) is not None, conversations.mask(text_for_rasa)
+    return queue.handed_off(body.sender_id) is not None, conversations.mask(text_for_rasa)
 
 
 @router.post(
@@ -95,7 +96,7 @@ async def chat(
             f"消息太长了（{len(body.message)}字），请控制在{settings.max_message_chars}字以内。",
         )
     await run_in_threadpool(enforce, request, "chat")
-    handed_off, text = await run_in_threadpool(_accept, request, body, conversations)
+    handed_off, text = await run_in_threadpool(_accept, request, body, conversations, queue)
     if handed_off:
         return ChatResponse(messages=[], handoff=True)
     try:
@@ -115,7 +116,7 @@ async def chat(
 
     messages = await run_in_threadpool(store)
     # handed to a person who will take over (with nobody online the bot keeps answering)
-    handoff = any(m.get("type") == "handoff" and m.get("status") != "offline" for m in messages)
+    handoff = any(m.get("type") == "handoff" and m.get("status") != TicketStatus.OFFLINE for m in messages)
     return ChatResponse(messages=messages, handoff=handoff)
 
 
@@ -135,6 +136,7 @@ def _degraded(
 def messages(
     request: Request,
     conversations: ConversationsDep,
+    queue: HandoffsDep,
     sender_id: str = SenderId,
     after: int = Query(
         0, ge=0, le=DB_INT_MAX, description="cursor: the id of the last message already shown"
@@ -144,9 +146,7 @@ def messages(
     require_binding(request, sender_id)
     items = conversations.after(sender_id, after)
     cursor = items[-1]["id"] if items else after
-    return MessagesResponse(
-        messages=items, cursor=cursor, handoff=conversations.open_ticket(sender_id) is not None
-    )
+    return MessagesResponse(messages=items, cursor=cursor, handoff=queue.handed_off(sender_id) is not None)
 
 
 @router.delete("/{sender_id}", responses=BOUND)
@@ -175,6 +175,7 @@ def leave_message(
     body: CallbackRequest,
     request: Request,
     conversations: ConversationsDep,
+    queue: HandoffsDep,
     settings: SettingsDep,
     sender_id: str = SenderId,
 ) -> dict[str, object]:
@@ -184,35 +185,7 @@ def leave_message(
     phone = body.phone.replace(" ", "")
     if not PHONE.match(phone):
         raise HTTPException(422, "请填写正确的手机号（11位）或带区号的固定电话。")
-    with conversations.sessions.begin() as s:
-        ticket_id = s.scalars(
-            select(HandoffRow.id)
-            .where(HandoffRow.sender_id == sender_id, HandoffRow.status == "offline")
-            .order_by(HandoffRow.id.desc())
-        ).first()
-        if ticket_id is None:
-            raise HTTPException(409, "当前没有需要留言的转人工记录（已留言，或客服已在线）。")
-        ticket = s.get(HandoffRow, ticket_id)
-        assert ticket is not None
-        changed = s.execute(
-            update(HandoffRow)
-            .where(
-                HandoffRow.id == ticket_id,
-                HandoffRow.status == "offline",
-                HandoffRow.callback_phone.is_(None),
-            )
-            .values(
-                status="left-message",
-                callback_phone=phone,
-                transcript=[
-                    *ticket.transcript,
-                    {"role": "user", "text": conversations.mask(body.message), "kind": LEFT_MESSAGE},
-                ],
-                updated_at=utcnow(),
-            )
-        ).rowcount  # type: ignore[attr-defined]
-        if changed != 1:
-            raise HTTPException(409, "这次转人工已经留过电话了。")
+    queue.leave_message(sender_id, phone, body.message)  # 409 (TicketConflict): none, or already left
     expect = (
         f"已收到您的留言。工作人员会在1个工作日内回电（{mask_phone(phone)}）；"
         f"紧急事项请拨打{settings.hotline}政务服务便民热线。"

@@ -1,7 +1,7 @@
 """The handoff queue for hotline agents: list, read, claim, reply, release, close, suggested answers.
 
 Every endpoint needs a logged-in agent or admin (401 anonymous, 403 other roles); POSTs need the
-X-CSRF-Token header. Errors of the queue's state machine become 404 / 409 / 403 in ``web/app.py``.
+X-CSRF-Token header. The queue's errors (``handoff.errors``) become 404 / 409 / 403 in ``web/errors.py``.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from core.db import HandoffRow, utcnow
+from core.db import utcnow
 from core.pii import mask_data, mask_phone
+from handoff.queue import waiting_seconds
+from handoff.status import QUEUE, TicketStatus, title_of
+from handoff.tables import HandoffRow
+from handoff.transcript import left_message
 from knowledge.models import Entry
 from web.assist import for_conversation
 from web.auth import AgentUser, AuthDep
 from web.deps import HandoffsDep, LiveDep, RasaDep, SettingsDep
-from web.handoffs import (
-    QUEUE_STATUSES,
-    STATUS_TITLES,
-    STATUSES,
-    filled_in,
-    left_message,
-    waiting_seconds,
-)
 from web.rasa import RasaUnavailable
 from web.schemas import (
     DB_INT_MAX,
@@ -40,6 +36,7 @@ from web.schemas import (
     TicketPublic,
     TicketsPublic,
 )
+from web.ticket_view import citizen_texts, filled_in, history
 
 log = logging.getLogger(__name__)
 TicketId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="the ticket's id")]
@@ -76,7 +73,7 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
         "id": ticket.id,
         "sender_id": ticket.sender_id,
         "status": ticket.status,
-        "status_title": STATUS_TITLES.get(ticket.status, ticket.status),
+        "status_title": title_of(ticket.status),
         "reason": ticket.reason,
         "current_service": ticket.current_service,
         "current_service_title": entry.title if entry else None,
@@ -88,7 +85,7 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
             for t in ticket.transcript or []
         ],
         "waiting_seconds": waited,
-        "over_sla": ticket.status == "waiting" and waited > sla_s,
+        "over_sla": ticket.status == TicketStatus.WAITING and waited > sla_s,
         "claimed_by": ticket.claimed_by,
         "callback_phone": mask_phone(ticket.callback_phone) if ticket.callback_phone else None,
         "left_message": left_message(ticket),
@@ -100,14 +97,15 @@ def _fields(ticket: HandoffRow, sla_s: int, entries: dict[str, Entry], now: dt.d
     }
 
 
-def _statuses(status: str | None) -> tuple[str, ...]:
+def _statuses(status: str | None) -> tuple[TicketStatus, ...]:
     if not status:
-        return QUEUE_STATUSES
+        return QUEUE
     wanted = tuple(dict.fromkeys(s.strip() for s in status.split(",") if s.strip()))
-    unknown = [s for s in wanted if s not in STATUSES]
+    known = [str(s) for s in TicketStatus]
+    unknown = [s for s in wanted if s not in known]
     if unknown or not wanted:
-        raise HTTPException(422, f"未知的工单状态：{'、'.join(unknown)}（可选：{', '.join(STATUSES)}）")
-    return wanted
+        raise HTTPException(422, f"未知的工单状态：{'、'.join(unknown)}（可选：{', '.join(known)}）")
+    return tuple(TicketStatus(s) for s in wanted)
 
 
 @router.get("", response_model=TicketsPublic)
@@ -119,8 +117,7 @@ def list_tickets(
     live: LiveDep,
     status: str | None = Query(
         None,
-        description="comma-separated statuses (waiting, active, left-message, offline, closed); "
-        "default waiting,active,left-message",
+        description=f"comma-separated statuses ({', '.join(TicketStatus)}); default {','.join(QUEUE)}",
     ),
 ) -> TicketsPublic:
     """The queue, oldest first. Polling it keeps the agent counted as online (AGENT_PRESENCE_S)."""
@@ -139,12 +136,12 @@ def get_ticket(
 ) -> TicketDetail:
     """One ticket with its full history: the transcript handed over plus every message since."""
     ticket = queue.get(ticket_id)
-    holder = ticket.status == "active" and ticket.claimed_by == agent.username
+    holder = ticket.status == TicketStatus.ACTIVE and ticket.claimed_by == agent.username
     entries = live.engine.entries
-    history = queue.history(ticket, entries.get(ticket.current_service or ""))
+    said = history(queue, ticket, entries.get(ticket.current_service or ""))
     return TicketDetail(
         **_fields(ticket, settings.handoff_sla_s, entries, utcnow()),
-        history=[HistoryItem(**{**h, "at": _utc(h["at"])}) for h in history],
+        history=[HistoryItem(**{**h, "at": _utc(h["at"])}) for h in said],
         callback_phone_full=ticket.callback_phone if holder else None,
     )
 
@@ -158,7 +155,7 @@ def suggestions(ticket_id: TicketId, agent: AgentUser, queue: HandoffsDep, live:
     answers = {str(k): str(v) for k, v in situations.items()} if isinstance(situations, dict) else {}
     return for_conversation(
         live.engine,
-        queue.citizen_texts(ticket),
+        citizen_texts(queue, ticket),
         current=ticket.current_service,
         candidates=ticket.candidates or [],
         answers=answers,

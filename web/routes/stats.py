@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import select
 
-from core.db import GapRow
 from knowledge.gaps import cluster_rows
+from knowledge.tables import GapRow
 from web.deps import GapsDep, LiveDep, SettingsDep, StaffUser, WorkflowDep
 from web.editor_schemas import StatsPublic, cluster_public
 from web.stats import dashboard, utc_start

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import HandoffRow, MessageRow
+from conversations.tables import MessageRow
 from core.pii import mask_data, mask_pii
 
-OPEN_TICKET = ("waiting", "active")
 TYPED = ("user", "agent")  # free text people type: masked
 
 
@@ -73,11 +72,3 @@ class Conversations:
                 .order_by(MessageRow.id.desc())
             ).first()
             return str(row.payload.get("text", "")) if row else ""
-
-    def open_ticket(self, sender_id: str) -> HandoffRow | None:
-        with self.sessions() as s:
-            return s.scalars(
-                select(HandoffRow)
-                .where(HandoffRow.sender_id == sender_id, HandoffRow.status.in_(OPEN_TICKET))
-                .order_by(HandoffRow.id.desc())
-            ).first()
