@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import FeedbackRow, GapRow, MessageRow
 
 OUTCOMES = ("answered", "abstained", "handed_off", "other")
+OUTCOME_TITLES = {"answered": "已回答", "abstained": "未能回答", "handed_off": "转人工", "other": "其他"}
 
 
 @dataclass
