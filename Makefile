@@ -9,7 +9,7 @@ FUZZ_EXAMPLES ?= 25
 DIALOGUES ?= knowledge/eval/dialogues.yml
 URL ?=
 
-.PHONY: setup run run-cluster load test lint typecheck unit slow e2e bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
+.PHONY: setup run run-cluster load test lint widget typecheck unit slow e2e bot-validate bot-test eval eval-external eval-dialogue eval-nlu bench bench-chat lock train clean fuzz \
 	rebuild-e5 adapt eval-adapted
 
 setup:  ## create or update both environments (idempotent)
@@ -29,10 +29,14 @@ run-cluster: setup  ## REPLICAS replicas behind HAProxy, sharing PostgreSQL and 
 	@DATABASE_URL=$${DATABASE_URL:-$(CLUSTER_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(CLUSTER_REDIS_URL)} \
 		$(PY) -m ops.run --replicas $(REPLICAS)
 
-lint: setup
+lint: setup  ## ruff, the layer check, and Biome over the JavaScript (lint and format)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/python scripts/check_layers.py
+	node_modules/.bin/biome ci
+
+widget: setup  ## rebundle web/static/widget.js from web/static/widget/ and web/static/lib/
+	node scripts/build-widget.mjs
 
 typecheck: setup
 	.venv/bin/mypy core conversations knowledge handoff embeddings adaptation retrieval actions web ops evaluation tests

@@ -15,36 +15,15 @@ from typing import Any, Literal
 
 import yaml
 
-from knowledge.render import PART_TITLES
+from knowledge.models import Entry, field_titles
 
 Op = Literal["added", "removed", "changed", "reordered"]
+OP_TITLES: dict[str, str] = {"added": "新增", "removed": "删除", "changed": "修改", "reordered": "调整顺序"}
 # set by the workflow, not edited: the review date is stamped when a reviewer publishes
 IGNORED = frozenset({"status", "version", "reviewed_at"})
-FIELD_LABELS = {
-    "id": "编号",
-    "title": "标题",
-    "kind": "类型",
-    "category": "主题分类",
-    "audience": "服务对象",
-    "aliases": "别名",
-    "similar_questions": "相似问法",
-    "summary": "概述",
-    **PART_TITLES,
-    "situations": "情形问题",
-    "related": "相关条目",
-    "source": "来源",
-    "sample": "示例数据",
-    "reviewed_at": "审核日期",
-    "official_source": "官方来源",
-    "tags": "标签",
-    "pilot": "试点",
-    "departments": "负责部门",
-    "claims": "方案原文",
-    "sites": "适用分站点",
-    "site_overrides": "分站点信息",
-    "status": "状态",
-    "version": "版本",
-}
+# The entry's fields by their Chinese names (Field(title=…)), in the entry's (and the editor form's) order.
+FIELD_LABELS = field_titles(Entry)
+# How the keys inside a record value are named when a change shows it (材料 {name, form …} → 名称：…；形式：…).
 PART_LABELS = {
     "name": "名称",
     "form": "形式",
@@ -98,13 +77,10 @@ class Change:
         return self.path.split(".")[0].split("[")[0]
 
     def text(self) -> str:
-        if self.op == "added":
-            return f"新增 {self.label}：{_show(self.after)}"
-        if self.op == "removed":
-            return f"删除 {self.label}：{_show(self.before)}"
-        if self.op == "reordered":
-            return f"调整顺序 {self.label}：{_show(self.after)}"
-        return f"修改 {self.label}：{_show(self.before)} → {_show(self.after)}"
+        op = OP_TITLES[self.op]
+        if self.op == "changed":
+            return f"{op} {self.label}：{_show(self.before)} → {_show(self.after)}"
+        return f"{op} {self.label}：{_show(self.before if self.op == 'removed' else self.after)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "field": self.field, "text": self.text()}

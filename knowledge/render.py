@@ -9,20 +9,24 @@ from urllib.parse import urlencode
 
 from knowledge.bureau import BureauProfile, current_profile, review_status, shown_review_date
 from knowledge.checklist import UNSURE, ChecklistItem, build_checklist
-from knowledge.models import PROVINCE_FIRST, Entry, Kind
+from knowledge.models import PROVINCE_FIRST, Entry, Kind, field_titles
 
 NOTICE = "以窗口最新告知为准"
+# The parts of a guide, in the card's order, named by the entry's fields (Field(title=…)).
 PART_TITLES = {
-    "bundled_matters": "联办事项",
-    "conditions": "申请条件",
-    "materials": "申请材料",
-    "steps": "办理流程",
-    "time_limit": "办理时限",
-    "fees": "收费标准",
-    "location": "办理地点",
-    "phone": "咨询电话",
-    "online": "网上办理",
-    "legal_basis": "设定依据",
+    part: field_titles(Entry)[part]
+    for part in (
+        "bundled_matters",
+        "conditions",
+        "materials",
+        "steps",
+        "time_limit",
+        "fees",
+        "location",
+        "phone",
+        "online",
+        "legal_basis",
+    )
 }
 ALL_PARTS = list(PART_TITLES)
 CN_DIGITS = "零一二三四五六七八九十"

@@ -47,6 +47,23 @@ DRAFT, REVIEW = Status.draft.value, Status.review.value
 PUBLISHED, UNPUBLISHED = Status.published.value, Status.unpublished.value
 RESERVED_IDS = frozenset({"import", "export", "preview"})  # would clash with /api/entries/<word>
 STATE_TITLES = {DRAFT: "草稿", REVIEW: "待审核", PUBLISHED: "已发布", UNPUBLISHED: "已下线"}
+# What each audit record's ``action`` did, as the editor's 操作日志 names it.
+ACTION_TITLES = {
+    "create": "新建",
+    "edit": "修改",
+    "submit": "提交审核",
+    "reject": "退回修改",
+    "approve": "审核通过",
+    "publish": "发布",
+    "unpublish": "下线",
+    "rollback": "回滚",
+    "discard": "放弃修改",
+    "delete": "删除",
+    "import": "导入",
+    "add_question": "添加相似问法",
+    "dismiss_gaps": "忽略问题",
+    "mark_out_of_scope": "标记为超出范围",
+}
 
 
 @dataclass(frozen=True)

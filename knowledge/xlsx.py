@@ -22,10 +22,11 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from knowledge.errors import Problem
+from knowledge.models import KIND_TITLES
 
 ENTRY_SHEET, MATERIAL_SHEET, HELP_SHEET = "事项", "材料", "说明"
 SEP = "｜"
-KINDS = {"一件事": "bundle", "单个事项": "matter", "常见问题": "faq"}
+KINDS = {title: kind for kind, title in KIND_TITLES.items()}  # 一件事 → bundle
 YES = {"是", "true", "yes", "1", "y", "√"}
 NO = {"否", "false", "no", "0", "n", ""}
 

@@ -26,13 +26,14 @@ PY310=$(scripts/find-python310.sh)
 ensure_venv .venv python3 requirements/app.lock torch==2.13.0
 ensure_venv .venv-rasa "$PY310" requirements/rasa.lock
 
-# Front-end test packages (axe-core for the accessibility check of the browser tests), from the npm
-# registry, pinned by package-lock.json; skipped when up to date.
+# Front-end tool packages (Biome for make lint, esbuild for the widget bundle, axe-core for the
+# accessibility check of the browser tests), from the npm registry, pinned by package-lock.json;
+# skipped when up to date.
 if [ -f package-lock.json ]; then
   want=$(lock_hash package-lock.json)
   if [ "$(cat node_modules/.lock-hash 2>/dev/null)" != "$want" ]; then
     command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js and npm (Debian: apt-get install npm)" >&2; exit 1; }
-    echo "==> installing front-end test packages (npm ci)"
+    echo "==> installing front-end tool packages (npm ci)"
     npm ci --no-audit --no-fund --silent
     echo "$want" > node_modules/.lock-hash
   fi

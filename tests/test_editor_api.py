@@ -32,6 +32,7 @@ from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch, engine_params, load_out_of_scope
 from retrieval.text import Lexicon
 from tests.staff import client_for, login
+from web.pages import STATIC
 
 ENTRY = "cant-get-it-done"  # no situations: every material is on the card
 OTHER = "passport"
@@ -828,7 +829,17 @@ def test_editor_page_is_served_with_a_strict_policy(seeded: FastAPI) -> None:
         "versions",
     ):
         assert f'id="{needed}"' in r.text
-    js = c.get("/static/editor/editor.js").text
+    assert '<script type="module" src="/static/editor/main.js">' in r.text
+    # the editor's modules, each view its own, and the modules the staff pages share
+    modules = [f"editor/{p.name}" for p in sorted((STATIC / "editor").glob("*.js"))]
+    modules += [f"lib/{p.name}" for p in sorted((STATIC / "lib").glob("*.js"))]
+    for view in ("main", "list", "form", "history", "gaps", "stats", "transfer"):
+        assert f"editor/{view}.js" in modules
+    js = ""
+    for module in modules:
+        got = c.get(f"/static/{module}")
+        assert got.status_code == 200 and "javascript" in got.headers["content-type"], module
+        js += got.text
     assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "document.write" not in js
     # nothing is loaded from elsewhere (the one URL is the SVG namespace)
     assert re.findall(r"https?://[^'\" ]+", js + r.text) == ["http://www.w3.org/2000/svg"]

@@ -419,5 +419,6 @@ def test_the_widget_reads_the_bureaus_settings_from_api_config(make_client: Make
         "agent_hours": "20:00-08:00",
         "timezone": "Asia/Shanghai",
     }
-    widget = (ROOT / "web" / "static" / "widget.js").read_text(encoding="utf-8")
+    # the source of the widget bundle
+    widget = (ROOT / "web" / "static" / "widget" / "index.js").read_text(encoding="utf-8")
     assert "'/api/config'" in widget and "c.hotline" in widget and "c.max_message_chars" in widget

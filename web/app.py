@@ -52,6 +52,7 @@ from web.routes import (
     guides,
     handoffs,
     health,
+    schema,
     search,
     stats,
 )
@@ -167,6 +168,7 @@ def create_app(
     app.include_router(guide.router)
     app.include_router(guides.router)
     app.include_router(config.router)
+    app.include_router(schema.router)
     app.include_router(auth.router)
     app.include_router(handoffs.router)
     app.include_router(assist.router)

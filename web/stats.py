@@ -20,6 +20,7 @@ from conversations.tables import MessageRow
 from knowledge.tables import FeedbackRow, GapRow
 
 OUTCOMES = ("answered", "abstained", "handed_off", "other")
+OUTCOME_TITLES = {"answered": "已回答", "abstained": "未能回答", "handed_off": "转人工", "other": "其他"}
 
 
 @dataclass
