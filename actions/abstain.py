@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 from actions import grounding
 from actions.handoff import hand_off
 from core.settings import get_settings
+from handoff.status import HandoffReason
 from retrieval.engine import SearchResult
 
 
@@ -22,7 +23,7 @@ def abstain(
     grounding.record_gap(tracker, "abstained", result)
     if misses >= settings.misses_before_handoff:
         dispatcher.utter_message(text="抱歉，我还是没能理解您的问题。")
-        return hand_off(dispatcher, tracker, "not_understood")
+        return hand_off(dispatcher, tracker, HandoffReason.NOT_UNDERSTOOD)
     close = [c for c in (result.candidates if result else []) if c.score >= settings.close_enough]
     hotline = settings.hotline
     if close and result is not None:

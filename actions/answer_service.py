@@ -10,6 +10,7 @@ from rasa_sdk.types import DomainDict
 from actions import grounding
 from actions.abstain import abstain
 from actions.handoff import hand_off
+from handoff.status import HandoffReason
 from knowledge.checklist import open_situations
 from knowledge.models import Entry
 from knowledge.situation_match import is_question
@@ -78,7 +79,9 @@ class ActionAnswerService(Action):
         text = grounding.user_text(tracker)
         if grounding.asks_for_person(text):
             return hand_off(
-                dispatcher, tracker, "complaint" if "投诉" in text or "举报" in text else "explicit"
+                dispatcher,
+                tracker,
+                HandoffReason.COMPLAINT if "投诉" in text or "举报" in text else HandoffReason.EXPLICIT,
             )
         result = grounding.search(text)
         current = tracker.get_slot("current_service")

@@ -20,18 +20,19 @@ from core.pii import mask_pii
 from core.settings import get_settings
 from handoff.presence import agent_availability, why_unavailable
 from handoff.queue import HandoffQueue
-from handoff.status import TicketStatus
+from handoff.status import HandoffReason, TicketStatus
 
 REASON_BY_INTENT = {
-    "request_human": "explicit",
-    "complain": "complaint",
-    "feedback_negative": "negative_feedback",
+    "request_human": HandoffReason.EXPLICIT,
+    "complain": HandoffReason.COMPLAINT,
+    "feedback_negative": HandoffReason.NEGATIVE_FEEDBACK,
 }
+#: what the citizen is told before the transfer
 REASON_TEXT = {
-    "explicit": "您要求人工服务",
-    "complaint": "您反映的问题需要人工处理",
-    "negative_feedback": "刚才的回答没能帮到您",
-    "not_understood": "我没能理解您的问题",
+    HandoffReason.EXPLICIT: "您要求人工服务",
+    HandoffReason.COMPLAINT: "您反映的问题需要人工处理",
+    HandoffReason.NEGATIVE_FEEDBACK: "刚才的回答没能帮到您",
+    HandoffReason.NOT_UNDERSTOOD: "我没能理解您的问题",
 }
 
 
@@ -49,7 +50,7 @@ def transcript(tracker: Tracker, limit: int = 40) -> list[dict[str, str]]:
     return out[-limit:]
 
 
-def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason) -> list[EventType]:
     settings = get_settings()
     availability = agent_availability(settings, sessions())
     online = availability == "available"
@@ -99,7 +100,7 @@ class ActionHandoff(Action):
             # 公司被列入经营异常了…信用修复要提交什么: a question about a service that the classifier
             # heard as a complaint (a problem told first); answer it — 转人工 stays one tap away
             return [FollowupAction("action_answer_service")]
-        return hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, "explicit"))
+        return hand_off(dispatcher, tracker, REASON_BY_INTENT.get(intent, HandoffReason.EXPLICIT))
 
 
 def _service_question_not_complaint(text: str, confidence: float) -> bool:

@@ -35,6 +35,7 @@ from actions import grounding
 from actions.answer_service import present
 from actions.handoff import REASON_BY_INTENT, hand_off
 from actions.next_candidates import offer_other_candidates
+from handoff.status import HandoffReason
 from knowledge.checklist import UNSURE, open_situations
 from knowledge.models import Entry, Situation
 from knowledge.situation_match import bare, is_cancel, is_question, match_option, option_label
@@ -303,7 +304,7 @@ class ActionShowChecklist(Action):
             return events
         if how == "handoff":  # 转人工 or a complaint in the middle of the questions
             intent, _ = grounding.intent_of(tracker)
-            reason = REASON_BY_INTENT.get(intent, "explicit")
+            reason = REASON_BY_INTENT.get(intent, HandoffReason.EXPLICIT)
             return [*events, *hand_off(dispatcher, tracker, reason)]
         e = grounding.entry(tracker.get_slot("current_service"))
         if e is None:

@@ -33,6 +33,7 @@ from handoff.status import (
     HANDED_OFF,
     QUEUE,
     RESOLUTIONS,
+    HandoffReason,
     Resolution,
     TicketStatus,
     title_of,
@@ -111,7 +112,7 @@ class HandoffQueue:
     def open(
         self,
         sender_id: str,
-        reason: str,
+        reason: HandoffReason,
         *,
         online: bool,
         current_service: str | None = None,

@@ -45,6 +45,28 @@ def title_of(status: str) -> str:
         return status
 
 
+class HandoffReason(StrEnum):
+    """Why a conversation was handed to a person (the ticket's ``reason``)."""
+
+    EXPLICIT = "explicit"  # the citizen asked for a person (转人工)
+    COMPLAINT = "complaint"
+    NEGATIVE_FEEDBACK = "negative_feedback"  # 没用 on an answer
+    NOT_UNDERSTOOD = "not_understood"  # the assistant could not place the question, twice
+    BOT_UNAVAILABLE = "bot_unavailable"  # the assistant was down: the web app handed over itself
+
+
+#: what the agent console calls each reason
+REASON_TITLES: dict[HandoffReason, str] = {
+    HandoffReason.EXPLICIT: "市民要求人工",
+    HandoffReason.COMPLAINT: "投诉",
+    HandoffReason.NEGATIVE_FEEDBACK: "回答没帮到",
+    HandoffReason.NOT_UNDERSTOOD: "未能理解问题",
+    HandoffReason.BOT_UNAVAILABLE: "助手暂不可用",
+}
+#: reasons whose last citizen message asked for the person, about no service (转人工, 没用)
+ASKED_FOR_A_PERSON: tuple[HandoffReason, ...] = (HandoffReason.EXPLICIT, HandoffReason.NEGATIVE_FEEDBACK)
+
+
 Resolution = Literal["answered", "referred", "complaint_filed", "called_back", "no_response", "other"]
 RESOLUTIONS: dict[Resolution, str] = {
     "answered": "已解答",

@@ -23,7 +23,16 @@ from core.settings import Settings
 from handoff.errors import HandoffError, NotTicketHolder, TicketConflict, TicketNotFound
 from handoff.presence import agent_availability, why_unavailable
 from handoff.queue import HandoffQueue, waiting_seconds
-from handoff.status import CANCELLED, CLAIMABLE, HANDED_OFF, OPEN, QUEUE, TicketStatus, title_of
+from handoff.status import (
+    CANCELLED,
+    CLAIMABLE,
+    HANDED_OFF,
+    OPEN,
+    QUEUE,
+    HandoffReason,
+    TicketStatus,
+    title_of,
+)
 from handoff.tables import HandoffRow
 from handoff.transcript import LEFT_MESSAGE, left_message
 from tests.test_store import _postgres_url
@@ -72,7 +81,9 @@ def notices(queue: HandoffQueue, sender_id: str) -> list[dict[str, Any]]:
 
 
 def waiting(queue: HandoffQueue, sender_id: str) -> int:
-    return queue.open(sender_id, "explicit", online=True, transcript=[{"role": "user", "text": "转人工"}]).id
+    return queue.open(
+        sender_id, HandoffReason.EXPLICIT, online=True, transcript=[{"role": "user", "text": "转人工"}]
+    ).id
 
 
 def active(queue: HandoffQueue, sender_id: str, agent: Account = AGENT) -> int:
@@ -110,14 +121,14 @@ def test_a_ticket_waits_when_an_agent_is_online_and_is_offline_otherwise(
 ) -> None:
     online = queue.open(
         sender,
-        "complaint",
+        HandoffReason.COMPLAINT,
         online=True,
         current_service="passport",
         slots={"current_service": "passport"},
         candidates=[{"id": "passport"}],
         transcript=[{"role": "user", "text": "我要投诉"}],
     )
-    offline = queue.open(sender + "-2", "explicit", online=False, transcript=[])
+    offline = queue.open(sender + "-2", HandoffReason.EXPLICIT, online=False, transcript=[])
     got = queue.get(online.id)
     assert got.status == TicketStatus.WAITING and got.reason == "complaint"
     assert got.current_service == "passport" and got.candidates == [{"id": "passport"}]
@@ -131,7 +142,7 @@ def test_without_a_transcript_the_ticket_carries_the_stored_conversation_masked(
     queue.conversations.add(sender, "user", {"type": "text", "text": "我的手机13812345678"})
     queue.conversations.add(sender, "bot", {"type": "card", "title": "居民身份证换领"})
     queue.conversations.add(sender, "system", {"type": "text", "text": "系统提示"})  # not a turn
-    ticket = queue.open(sender, "bot_unavailable", online=False)
+    ticket = queue.open(sender, HandoffReason.BOT_UNAVAILABLE, online=False)
     assert queue.get(ticket.id).transcript == [
         {"role": "user", "text": "我的手机138****5678"},
         {"role": "bot", "text": "【一次性告知】居民身份证换领"},
@@ -166,7 +177,7 @@ def test_claim_takes_a_waiting_ticket_and_tells_the_citizen(queue: HandoffQueue,
 def test_only_waiting_and_left_message_tickets_can_be_claimed(
     queue: HandoffQueue, sender: str, online: bool
 ) -> None:
-    ticket_id = queue.open(sender, "explicit", online=online, transcript=[]).id
+    ticket_id = queue.open(sender, HandoffReason.EXPLICIT, online=online, transcript=[]).id
     if online:  # waiting → closed by the citizen
         queue.cancel_waiting(sender)
     with pytest.raises(TicketConflict, match="当前状态为"):
@@ -323,7 +334,7 @@ def test_release_returns_the_ticket_to_the_queue(queue: HandoffQueue, sender: st
 
 
 def test_release_of_a_call_back_keeps_it_a_call_back(queue: HandoffQueue, sender: str) -> None:
-    ticket_id = queue.open(sender, "explicit", online=False, transcript=[]).id
+    ticket_id = queue.open(sender, HandoffReason.EXPLICIT, online=False, transcript=[]).id
     queue.leave_message(sender, "0730-1234567")
     queue.claim(ticket_id, AGENT)
     before = len(notices(queue, sender))
@@ -382,7 +393,7 @@ def test_a_message_is_left_once_on_the_offline_ticket(queue: HandoffQueue, sende
     with pytest.raises(TicketConflict):
         queue.leave_message(sender, "13812345678")
     ticket_id = queue.open(
-        sender, "explicit", online=False, transcript=[{"role": "user", "text": "转人工"}]
+        sender, HandoffReason.EXPLICIT, online=False, transcript=[{"role": "user", "text": "转人工"}]
     ).id
     ticket = queue.leave_message(sender, "13812345678", "身份证430602199001011234的事，请回电")
     assert ticket.id == ticket_id and ticket.status == TicketStatus.LEFT_MESSAGE
@@ -402,7 +413,7 @@ def test_two_messages_left_at_once_keep_one_number(
     replicas: tuple[HandoffQueue, HandoffQueue], sender: str
 ) -> None:
     a, b = replicas
-    ticket_id = a.open(sender, "explicit", online=False, transcript=[]).id
+    ticket_id = a.open(sender, HandoffReason.EXPLICIT, online=False, transcript=[]).id
     outcomes = _at_once(
         [
             functools.partial(a.leave_message, sender, "13800000001", "甲"),
@@ -430,7 +441,7 @@ def test_the_queue_lists_by_status_oldest_first(queue: HandoffQueue, sender: str
 
 
 def test_handed_off_is_the_waiting_or_active_ticket(queue: HandoffQueue, sender: str) -> None:
-    queue.open(sender, "explicit", online=False, transcript=[])
+    queue.open(sender, HandoffReason.EXPLICIT, online=False, transcript=[])
     assert queue.handed_off(sender) is None  # offline: the bot keeps answering
     ticket_id = waiting(queue, sender)
     found = queue.handed_off(sender)

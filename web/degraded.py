@@ -14,11 +14,11 @@ from typing import Any
 from core.settings import Settings
 from handoff.presence import agent_availability, why_unavailable
 from handoff.queue import HandoffQueue
-from handoff.status import TicketStatus
+from handoff.status import HandoffReason, TicketStatus
 
 HUMAN_REQUEST = re.compile(r"人工|真人|客服|坐席")
 HANDOFF_BUTTON = "转人工"
-REASON = "bot_unavailable"
+REASON = HandoffReason.BOT_UNAVAILABLE
 
 
 def wants_human(text: str) -> bool:

@@ -13,6 +13,8 @@ from functools import cache
 from pydantic import BaseModel, Field
 
 from core.accounts import ROLE_TITLES
+from handoff.status import CANCELLED, RESOLUTIONS, STATUS_TITLES
+from handoff.status import REASON_TITLES as HANDOFF_REASON_TITLES
 from knowledge.diff import OP_TITLES, PART_LABELS
 from knowledge.gaps import REASON_TITLES
 from knowledge.models import (
@@ -35,7 +37,6 @@ from knowledge.models import (
 )
 from knowledge.render import PART_TITLES
 from knowledge.workflow import ACTION_TITLES, STATE_TITLES
-from web.handoffs import CANCELLED, RESOLUTIONS, STATUS_TITLES
 from web.stats import OUTCOME_TITLES
 
 # The records inside an entry, by the entry path that holds them (the editor form's data-path).
@@ -50,14 +51,6 @@ RECORDS: dict[str, type[BaseModel]] = {
     "online": OnlineEntry,
     "claims": Claim,
     "site_overrides": SiteOverride,
-}
-# Why a conversation was handed to a person (the ticket's ``reason``), as the agent console says it.
-HANDOFF_REASON_TITLES = {
-    "explicit": "市民要求人工",
-    "complaint": "投诉",
-    "negative_feedback": "回答没帮到",
-    "not_understood": "未能理解问题",
-    "left_message": "留言",
 }
 # Who said a line of a handed-over conversation, as the agent console says it.
 MESSAGE_ROLE_TITLES = {"user": "市民", "bot": "智能助手", "agent": "坐席", "system": "系统"}
@@ -109,8 +102,8 @@ def labels() -> LabelsPublic:
         gap_reasons=REASON_TITLES,
         outcomes=OUTCOME_TITLES,
         roles=ROLE_TITLES,
-        handoff_statuses=STATUS_TITLES,
-        handoff_reasons=HANDOFF_REASON_TITLES,
+        handoff_statuses=dict(STATUS_TITLES),
+        handoff_reasons=dict(HANDOFF_REASON_TITLES),
         resolutions={**RESOLUTIONS, CANCELLED: CANCELLED_TITLE},
         message_roles=MESSAGE_ROLE_TITLES,
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from handoff.status import RESOLUTIONS, Resolution, TicketStatus
+from handoff.status import RESOLUTIONS, HandoffReason, Resolution, TicketStatus
 
 SENDER_PATTERN = r"^[A-Za-z0-9_.:@-]+$"
 
@@ -113,9 +113,7 @@ class TicketPublic(BaseModel):
     sender_id: str
     status: str = Field(description=" | ".join(TicketStatus))
     status_title: str
-    reason: str = Field(
-        description="explicit | complaint | negative_feedback | not_understood | left_message"
-    )
+    reason: str = Field(description=" | ".join(HandoffReason))
     current_service: str | None
     current_service_title: str | None
     slots: dict[str, Any]

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from handoff.queue import HandoffQueue
+from handoff.status import ASKED_FOR_A_PERSON
 from handoff.tables import HandoffRow
 from handoff.transcript import LEFT_MESSAGE, describe
 from knowledge.checklist import UNSURE
@@ -131,7 +132,7 @@ def citizen_texts(queue: HandoffQueue, ticket: HandoffRow, n: int = 3) -> list[s
     asked for a person (转人工, 没用) is about no service and is left out."""
     lines = [t for t in ticket.transcript if isinstance(t, dict) and t.get("role") == "user"]
     asked = [i for i, t in enumerate(lines) if t.get("kind") != LEFT_MESSAGE]
-    if asked and ticket.reason in ("explicit", "negative_feedback"):
+    if asked and ticket.reason in ASKED_FOR_A_PERSON:
         del lines[asked[-1]]
     typed = [str(t.get("text", "")) for t in lines]
     typed += [str(m.payload.get("text", "")) for m in queue.messages(ticket) if m.role == "user"]
