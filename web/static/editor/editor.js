@@ -1327,7 +1327,7 @@
   function updateExportLinks() {
     const source = document.querySelector('input[name="export-source"]:checked').value;
     ['xlsx', 'yaml', 'jsonl'].forEach(function (f) {
-      $('export-' + f).setAttribute('href', '/api/entries/export?format=' + f + '&source=' + source);
+      $('export-' + f).setAttribute('href', '/api/entry-transfer/export?format=' + f + '&source=' + source);
     });
   }
 
@@ -1344,7 +1344,7 @@
     if ($('import-publish').checked) data.append('submit', 'true');
     $('import-submit').disabled = true;
     result.textContent = '正在校验…';
-    api('POST', '/api/entries/import', data).then(function (res) {
+    api('POST', '/api/entry-transfer/import', data).then(function (res) {
       $('import-submit').disabled = false;
       if (res.ok) {
         const d = res.data;
