@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import yaml
 
+from core.setting_types import RateSpec
 from core.settings import ROOT, Settings
 
 
@@ -22,16 +24,16 @@ def test_documented_defaults_are_the_real_ones() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, field in Settings.model_fields.items():
         default = field.default
-        if not isinstance(default, int | float) or isinstance(default, bool):
+        if isinstance(default, RateSpec):
+            parse: Callable[[str], object] = RateSpec.parse
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            parse, default = float, float(default)
+        else:
             continue
         line = re.search(rf"^{name.upper()}=(.*)$", example, re.M)
-        assert line and float(line.group(1)) == float(default), (
-            f"{name}: .env.example says {line and line.group(1)}"
-        )
+        assert line and parse(line.group(1)) == default, f"{name}: .env.example says {line and line.group(1)}"
         row = re.search(rf"^\| `{name.upper()}` \| `([^`]*)`", readme, re.M)
-        assert row and float(row.group(1)) == float(default), (
-            f"{name}: the README says {row and row.group(1)}"
-        )
+        assert row and parse(row.group(1)) == default, f"{name}: the README says {row and row.group(1)}"
 
 
 def test_every_setting_is_read_by_some_code() -> None:
