@@ -73,9 +73,8 @@ eval-nlu: setup
 	@scripts/eval-nlu.sh
 
 
-lock:  ## re-pin the environments from requirements/*.in
-	.venv/bin/pip freeze | sort | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/app.lock
-	.venv-rasa/bin/pip freeze | sort > requirements/rasa.lock
+lock:  ## re-pin requirements/{app,rasa}.lock from requirements/*.in with hashes (UPGRADE=1: newest allowed)
+	@scripts/lock.sh
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,8 @@
 
 ``make_limiter(spec, name, settings)`` picks the store: Redis when ``REDIS_URL`` is set; the database
 when it is PostgreSQL (several web processes may share it); otherwise (SQLite: one web process) memory.
-Every limiter counts ``count`` events per key in any ``seconds`` window (``spec`` is ``count/seconds``).
+Every limiter counts ``spec.count`` events per key in any ``spec.seconds`` window (``spec`` is a
+``RateSpec``, parsed from ``count/seconds`` when the settings load).
 
     limiter.check(key)    count one event; 0 when allowed, else the seconds to wait (nothing counted)
     limiter.blocked(key)  the seconds to wait, counting nothing
@@ -26,6 +27,7 @@ from sqlalchemy import Float, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.db import Base, session_factory
+from core.setting_types import RateSpec
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,15 +43,6 @@ class RateHitRow(Base):
     at: Mapped[float] = mapped_column(Float)  # unix time
 
 
-def parse_spec(spec: str) -> tuple[int, float]:
-    """``"20/60"`` → (20, 60.0); a bare count means per minute."""
-    count, _, seconds = spec.partition("/")
-    limit, window = int(count), float(seconds or 60)
-    if limit < 1 or window <= 0:
-        raise ValueError(f"rate limit {spec!r}: use count/seconds with both above 0")
-    return limit, window
-
-
 class Limiter(Protocol):
     limit: int
     window: float
@@ -63,8 +56,8 @@ class Limiter(Protocol):
 class MemoryLimiter:
     """In this process only (enough for one web process on SQLite)."""
 
-    def __init__(self, spec: str) -> None:
-        self.limit, self.window = parse_spec(spec)
+    def __init__(self, spec: RateSpec) -> None:
+        self.limit, self.window = spec.count, spec.seconds
         self._hits: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -114,10 +107,10 @@ return '0'
 class RedisLimiter:
     """Shared by every process and host using the same Redis (``REDIS_URL``); a sorted set per key."""
 
-    def __init__(self, spec: str, redis_url: str, prefix: str) -> None:
+    def __init__(self, spec: RateSpec, redis_url: str, prefix: str) -> None:
         import redis
 
-        self.limit, self.window = parse_spec(spec)
+        self.limit, self.window = spec.count, spec.seconds
         self.prefix = prefix
         self._redis = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
         self._script = self._redis.register_script(_SLIDING_WINDOW)
@@ -158,8 +151,8 @@ class RedisLimiter:
 class DatabaseLimiter:
     """Shared through the ``rate_hits`` table (several web processes on one PostgreSQL)."""
 
-    def __init__(self, spec: str, sessions: sessionmaker[Session], prefix: str) -> None:
-        self.limit, self.window = parse_spec(spec)
+    def __init__(self, spec: RateSpec, sessions: sessionmaker[Session], prefix: str) -> None:
+        self.limit, self.window = spec.count, spec.seconds
         self.sessions = sessions
         self.prefix = prefix
 
@@ -191,7 +184,7 @@ class DatabaseLimiter:
             s.execute(delete(RateHitRow).where(RateHitRow.key == (self.prefix + key)[:200]))
 
 
-def make_limiter(spec: str, name: str, settings: Settings) -> Limiter:
+def make_limiter(spec: RateSpec, name: str, settings: Settings) -> Limiter:
     """The limiter for ``spec`` in the store the settings call for (see the module docstring)."""
     prefix = f"banshi:rl:{name}:"
     if settings.redis_url:

@@ -9,18 +9,22 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.hours import Hours, zone
 from core.local_secrets import local_secrets
+from core.setting_types import Network, RateSpec, parse_networks
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS = {"", "change-me", "dev-rasa-token", "dev-session-secret", "demo1234"}
 MIN_SECRET_CHARS = 32
+# parsed by the validators below from the text of the variable (NoDecode: not read as JSON)
+Rate = Annotated[RateSpec, NoDecode]
+Networks = Annotated[tuple[Network, ...], NoDecode]
 
 
 def is_loopback(host: str) -> bool:
@@ -32,6 +36,14 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _named(info: ValidationInfo, value: str, parse: Any) -> Any:
+    """``parse(value)``, its error naming the environment variable (the message people see at start)."""
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{(info.field_name or '').upper()}={value!r}: {exc}") from None
 
 
 class Settings(BaseSettings):
@@ -107,23 +119,25 @@ class Settings(BaseSettings):
     )
     reload_interval_s: float = Field(2.0, description="How often each process checks for knowledge changes")
     max_message_chars: int = Field(500, description="Longest chat message accepted")
-    chat_rate_limit: str = Field("20/60", description="Chat requests per client: count/seconds")
-    search_rate_limit: str = Field(
-        "60/60", description="Search and QR-code requests per client: count/seconds"
+    chat_rate_limit: Rate = Field(RateSpec(20, 60), description="Chat requests per client: count/seconds")
+    search_rate_limit: Rate = Field(
+        RateSpec(60, 60), description="Search and QR-code requests per client: count/seconds"
     )
-    feedback_rate_limit: str = Field("30/60", description="好差评 submissions per client: count/seconds")
-    callback_rate_limit: str = Field(
-        "5/3600", description="Callback numbers (留言) a client may leave: count/seconds"
+    feedback_rate_limit: Rate = Field(
+        RateSpec(30, 60), description="好差评 submissions per client: count/seconds"
     )
-    stream_rate_limit: str = Field(
-        "30/60", description="Message-stream (SSE) openings per client: count/seconds"
+    callback_rate_limit: Rate = Field(
+        RateSpec(5, 3600), description="Callback numbers (留言) a client may leave: count/seconds"
+    )
+    stream_rate_limit: Rate = Field(
+        RateSpec(30, 60), description="Message-stream (SSE) openings per client: count/seconds"
     )
     max_streams_per_client: int = Field(
         4, description="Message streams (SSE) one client may hold open at once"
     )
     max_streams: int = Field(500, description="Message streams (SSE) the web process holds open at once")
-    trusted_proxies: str = Field(
-        "",
+    trusted_proxies: Networks = Field(
+        (),
         description="Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed "
         "(empty: the client address is the TCP peer)",
     )
@@ -150,11 +164,12 @@ class Settings(BaseSettings):
     session_max_age_s: int = Field(
         43200, description="How long a staff login lasts, in seconds (one shift: 12 hours)"
     )
-    login_throttle: str = Field(
-        "5/300", description="Login attempts allowed per username before a pause: count/seconds"
+    login_throttle: Rate = Field(
+        RateSpec(5, 300), description="Login attempts allowed per username before a pause: count/seconds"
     )
-    login_client_throttle: str = Field(
-        "20/300", description="Failed logins allowed per client address (any username): count/seconds"
+    login_client_throttle: Rate = Field(
+        RateSpec(20, 300),
+        description="Failed logins allowed per client address (any username): count/seconds",
     )
     login_concurrency: int = Field(
         2, description="Password checks (argon2, 64 MiB each) run at once; more wait or get 503"
@@ -180,6 +195,31 @@ class Settings(BaseSettings):
         description="Gap mining proposes the entry the engine leaned towards as the target only from "
         "this score on (below it the editor chooses the entry)",
     )
+
+    @field_validator(
+        "chat_rate_limit",
+        "search_rate_limit",
+        "feedback_rate_limit",
+        "callback_rate_limit",
+        "stream_rate_limit",
+        "login_throttle",
+        "login_client_throttle",
+        mode="before",
+    )
+    @classmethod
+    def _rate(cls, value: Any, info: ValidationInfo) -> Any:
+        """``CHAT_RATE_LIMIT=20/60`` → RateSpec(20, 60.0), once, when the settings load."""
+        if isinstance(value, str):
+            return _named(info, value, RateSpec.parse)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: Any, info: ValidationInfo) -> Any:
+        """``TRUSTED_PROXIES=10.0.0.0/8, 127.0.0.1`` → networks, once, when the settings load."""
+        if isinstance(value, str):
+            return _named(info, value, parse_networks)
+        return tuple(value)
 
     @field_validator("agent_hours")
     @classmethod

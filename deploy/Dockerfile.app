@@ -1,6 +1,7 @@
 # The app image: web app (FastAPI) and action server (rasa-sdk) — one environment, two commands.
 #   docker build -f deploy/Dockerfile.app -t banshi-app .
-# torch is pinned in requirements/app.lock; pass a CPU wheel index to avoid the large CUDA build:
+# requirements/app.lock pins every file by hash, torch by the hash of its CPU wheel (2.13.0+cpu):
+# pass a CPU wheel index, or the install stops at the CUDA build's hash mismatch:
 #   docker build --build-arg PIP_EXTRA_INDEX_URL=<your CPU wheel index> ...
 FROM python:3.11-slim-bookworm
 ARG PIP_EXTRA_INDEX_URL=""

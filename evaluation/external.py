@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from core.settings import Settings, get_settings
+from evaluation.handoff import MESSAGES, evaluate_handoff
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import read_yaml_dir, write_jsonl
 from knowledge.models import Entry
 from knowledge.validation import without_stray_spaces
-from ops.handoff_eval import MESSAGES, evaluate_handoff
 from retrieval.evaluate import MODES, print_table
 from retrieval.live import LiveSearch, make_engine
 

@@ -45,7 +45,6 @@ from knowledge.validation import check_entry
 
 DRAFT, REVIEW = Status.draft.value, Status.review.value
 PUBLISHED, UNPUBLISHED = Status.published.value, Status.unpublished.value
-RESERVED_IDS = frozenset({"import", "export", "preview"})  # would clash with /api/entries/<word>
 STATE_TITLES = {DRAFT: "草稿", REVIEW: "待审核", PUBLISHED: "已发布", UNPUBLISHED: "已下线"}
 # What each audit record's ``action`` did, as the editor's 操作日志 names it.
 ACTION_TITLES = {
@@ -258,8 +257,6 @@ class Workflow:
     # -- editing -------------------------------------------------------------------------------
     def create(self, raw: dict[str, Any], actor: Actor) -> EntryState:
         entry_id = str(raw.get("id") or "")
-        if entry_id in RESERVED_IDS:
-            raise EntryInvalid([FieldProblem("id", f"「{entry_id}」是保留字，请换一个编号")])
         with writing(self.sessions, EntryDraftRow) as s:
             live, draft = s.get(EntryRow, entry_id), s.get(EntryDraftRow, entry_id)
             if _state(entry_id, live, draft) is not None:

@@ -107,20 +107,75 @@ def test_logout_needs_csrf_and_kills_the_cookie_everywhere(app: FastAPI) -> None
     assert r.status_code == 401 and "重新登录" in r.json()["detail"]
 
 
-def test_tampered_or_foreign_or_expired_session_cookies_are_refused(app: FastAPI, client: TestClient) -> None:
+def _refused(app: FastAPI, cookie: str) -> bool:
+    c = client_for(app)
+    c.cookies.set(SESSION_COOKIE, cookie)
+    return c.get("/api/auth/me").status_code == 401
+
+
+def _flip(text: str, at: int) -> str:
+    return text[:at] + ("A" if text[at] != "A" else "B") + text[at + 1 :]
+
+
+def test_a_tampered_session_cookie_is_refused(app: FastAPI, client: TestClient) -> None:
     login(client, "agent1")
     genuine = client.cookies[SESSION_COOKIE]
-    payload, _, signature = genuine.partition(".")
+    assert not _refused(app, genuine)
+    payload, timestamp, signature = genuine.rsplit(".", 2)
+    signer = app.state.auth.signer
+    admin = app.state.auth.accounts.by_username("admin")
+    claims = signer.decode(genuine)
+    assert claims is not None
+    other_payload = signer.encode(SessionClaims(admin.id, admin.session_version, claims.nonce)).split(".")[0]
+    for forged in (
+        f"{other_payload}.{timestamp}.{signature}",  # another account's id under this signature
+        f"{payload}.{timestamp}.{signature[::-1]}",
+        _flip(genuine, 3),
+        _flip(genuine, len(genuine) - 3),
+        f"{payload}.{signature}",  # the timestamp left out
+        payload,
+        "garbage",
+        "",
+    ):
+        assert _refused(app, forged), forged
+
+
+def test_a_session_cookie_signed_with_another_secret_or_salt_is_refused(app: FastAPI) -> None:
     account = app.state.auth.accounts.by_username("admin")
-    foreign = SessionSigner("another-secret", 3600)
-    expired = app.state.auth.signer.encode(
-        SessionClaims(account.id, account.session_version, "n0nce", int(time.time()) - 1)
-    )
-    forged_admin = foreign.encode(foreign.issue(account))
-    for value in (payload + "." + signature[::-1], payload, forged_admin, expired, "garbage"):
-        c = client_for(app)
-        c.cookies.set(SESSION_COOKIE, value)
-        assert c.get("/api/auth/me").status_code == 401, value
+    foreign = SessionSigner("another-secret-of-at-least-32-characters", 3600)
+    assert _refused(app, foreign.encode(foreign.issue(account)))
+    # the CSRF token is signed with the same secret but another salt: never a session cookie
+    own = app.state.auth.signer
+    assert _refused(app, own.csrf_token(own.issue(account)))
+    assert not _refused(app, own.encode(own.issue(account)))
+
+
+def test_an_expired_session_cookie_is_refused(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    signer = app.state.auth.signer
+    account = app.state.auth.accounts.by_username("agent1")
+    now = time.time()
+    with monkeypatch.context() as m:  # signed SESSION_MAX_AGE_S + 5 s ago
+        m.setattr(time, "time", lambda: now - signer.max_age_s - 5)
+        expired = signer.encode(signer.issue(account))
+    with monkeypatch.context() as m:  # signed a minute before it expires
+        m.setattr(time, "time", lambda: now - signer.max_age_s + 60)
+        ageing = signer.encode(signer.issue(account))
+    assert signer.decode(expired) is None and _refused(app, expired)
+    assert signer.decode(ageing) is not None and not _refused(app, ageing)
+
+
+def test_a_bumped_session_version_revokes_every_earlier_cookie(app: FastAPI) -> None:
+    first, second = client_for(app), client_for(app)
+    login(first, "editor1")
+    login(second, "editor1")
+    store: AccountStore = app.state.auth.accounts
+    account = store.by_username("editor1")
+    assert account is not None
+    store.end_sessions(account.id)  # what logout, a password change or disabling the account do
+    assert first.get("/api/auth/me").status_code == 401
+    assert second.get("/api/auth/me").status_code == 401
+    login(first, "editor1")  # a new login carries the new version
+    assert first.get("/api/auth/me").status_code == 200
 
 
 # -- CSRF -----------------------------------------------------------------------------------------

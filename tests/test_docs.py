@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import yaml
 
+from core.setting_types import RateSpec
 from core.settings import ROOT, Settings
 from tests.test_layers import _checker
 
@@ -23,16 +26,16 @@ def test_documented_defaults_are_the_real_ones() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, field in Settings.model_fields.items():
         default = field.default
-        if not isinstance(default, int | float) or isinstance(default, bool):
+        if isinstance(default, RateSpec):
+            parse: Callable[[str], object] = RateSpec.parse
+        elif isinstance(default, int | float) and not isinstance(default, bool):
+            parse, default = float, float(default)
+        else:
             continue
         line = re.search(rf"^{name.upper()}=(.*)$", example, re.M)
-        assert line and float(line.group(1)) == float(default), (
-            f"{name}: .env.example says {line and line.group(1)}"
-        )
+        assert line and parse(line.group(1)) == default, f"{name}: .env.example says {line and line.group(1)}"
         row = re.search(rf"^\| `{name.upper()}` \| `([^`]*)`", readme, re.M)
-        assert row and float(row.group(1)) == float(default), (
-            f"{name}: the README says {row and row.group(1)}"
-        )
+        assert row and parse(row.group(1)) == default, f"{name}: the README says {row and row.group(1)}"
 
 
 def test_every_setting_is_read_by_some_code() -> None:
@@ -48,6 +51,29 @@ def test_every_setting_is_read_by_some_code() -> None:
     methods = settings_code.split("\n    def ", 1)[1] if "\n    def " in settings_code else ""
     unread = [n for n in Settings.model_fields if not re.search(rf"\.{n}\b", code + methods)]
     assert unread == [], f"settings nothing reads: {unread}"
+
+
+def _endpoints_in(text: str) -> set[tuple[str, str]]:
+    """``GET /api/entries/{id}/diff?a=&b=`` → ("GET", "/api/entries/{}/diff"): parameters unnamed
+    (``{id}`` or ``<id>``)."""
+    found = re.findall(r"\b(GET|POST|PUT|PATCH|DELETE) (/[^\s`?,;)]*)", text)
+    return {(method, re.sub(r"\{[^}]*\}|<[^>]*>", "{}", path)) for method, path in found}
+
+
+def test_every_endpoint_is_in_the_readme_and_every_endpoint_there_exists(tmp_path: Path) -> None:
+    """The README's HTTP API table is where people look: an endpoint missing there is one nobody finds,
+    and one that no longer exists misleads."""
+    from web.app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'docs.db'}", data_dir=tmp_path))
+    served = {
+        (method.upper(), re.sub(r"\{[^}]*\}", "{}", path))
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    mentioned = _endpoints_in((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert sorted(served - mentioned) == [], "endpoints the README does not mention"
+    assert sorted(mentioned - served) == [], "endpoints the README mentions that the app does not serve"
 
 
 def test_readme_gives_the_two_commands() -> None:

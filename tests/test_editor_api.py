@@ -227,6 +227,8 @@ def test_anonymous_gets_401_everywhere(seeded: FastAPI) -> None:
         ("PUT", f"/api/entries/{ENTRY}"),
         ("POST", f"/api/entries/{ENTRY}/publish"),
         ("GET", f"/api/entries/{ENTRY}/versions"),
+        ("GET", "/api/entry-transfer/export"),
+        ("POST", "/api/entry-transfer/import"),
         ("GET", "/api/entries/export"),
         ("GET", "/api/gaps"),
         ("GET", "/api/stats"),
@@ -442,13 +444,13 @@ def test_audit_log_is_append_only_on_postgres() -> None:
 
 
 def _xlsx(client: TestClient) -> Any:
-    r = client.get("/api/entries/export", params={"format": "xlsx"})
+    r = client.get("/api/entry-transfer/export", params={"format": "xlsx"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")
     return load_workbook(io.BytesIO(r.content))
 
 
 def _upload(client: TestClient, name: str, data: bytes, **form: Any) -> Any:
-    return client.post("/api/entries/import", files={"file": (name, data)}, data=form)
+    return client.post("/api/entry-transfer/import", files={"file": (name, data)}, data=form)
 
 
 def _save(book: Any) -> bytes:
@@ -545,16 +547,77 @@ def test_yaml_and_jsonl_import(
 
 
 def test_export_formats(editor: TestClient) -> None:
-    r = editor.get("/api/entries/export", params={"format": "yaml"})
+    r = editor.get("/api/entry-transfer/export", params={"format": "yaml"})
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     docs = list(yaml.safe_load_all(r.text))
     assert len(docs) == 51 and all(Entry.model_validate(d) for d in docs)
-    lines = editor.get("/api/entries/export", params={"format": "jsonl"}).text.splitlines()
+    lines = editor.get("/api/entry-transfer/export", params={"format": "jsonl"}).text.splitlines()
     assert len(lines) == 51 and json.loads(lines[0])["id"]
     change_material(editor, ENTRY, "草稿里的材料")
-    working = editor.get("/api/entries/export", params={"format": "jsonl"}).text
-    live = editor.get("/api/entries/export", params={"format": "jsonl", "source": "live"}).text
+    working = editor.get("/api/entry-transfer/export", params={"format": "jsonl"}).text
+    live = editor.get("/api/entry-transfer/export", params={"format": "jsonl", "source": "live"}).text
     assert "草稿里的材料" in working and "草稿里的材料" not in live
+
+
+def test_the_old_import_and_export_paths_still_work_and_say_they_are_deprecated(
+    seeded: FastAPI, editor: TestClient, seed_entries: list[Entry]
+) -> None:
+    for params in ({"format": "yaml"}, {"format": "jsonl", "source": "live"}, {"format": "xlsx"}):
+        old = editor.get("/api/entries/export", params=params)
+        new = editor.get("/api/entry-transfer/export", params=params)
+        assert old.status_code == new.status_code == 200
+        assert old.headers["content-type"] == new.headers["content-type"]
+        assert old.headers["content-disposition"] == new.headers["content-disposition"]
+        assert old.headers["deprecation"] == "true" and "deprecation" not in new.headers
+        if params["format"] != "xlsx":  # a workbook carries its creation time
+            assert old.content == new.content
+    assert client_for(seeded).get("/api/entries/export").headers["deprecation"] == "true"  # 401 too
+
+    new_entry = seed_entries[0].model_dump(mode="json") | {
+        "id": "dog-license",
+        "title": "犬只登记",
+        "related": [],
+    }
+    r = editor.post("/api/entries/import", files={"file": ("e.yml", yaml.safe_dump(new_entry).encode())})
+    assert r.status_code == 200 and r.headers["deprecation"] == "true"
+    assert r.json()["created"] == ["dog-license"]
+    broken = editor.post("/api/entries/import", files={"file": ("e.yml", b"id: [")})
+    assert broken.status_code == 422 and broken.headers["deprecation"] == "true"
+    # both paths take uploads up to MAX_IMPORT_BYTES, beyond the MAX_BODY_BYTES of other requests
+    padding = b"# " + b"x" * seeded.state.settings.max_body_bytes + b"\n"
+    for path, entry_id in (("/api/entries/import", "cat-a"), ("/api/entry-transfer/import", "cat-b")):
+        big = padding + yaml.safe_dump(new_entry | {"id": entry_id}).encode()
+        assert ok(editor.post(path, files={"file": ("big.yml", big)}))["created"] == [entry_id]
+
+    paths = client_for(seeded).get("/openapi.json").json()["paths"]
+    assert paths["/api/entries/import"]["post"]["deprecated"] is True
+    assert paths["/api/entries/export"]["get"]["deprecated"] is True
+    assert "deprecated" not in paths["/api/entry-transfer/import"]["post"]
+    assert "deprecated" not in paths["/api/entry-transfer/export"]["get"]
+    assert "deprecated" not in paths["/api/entries/{entry_id}"]["get"]
+
+
+def test_only_the_id_an_old_path_shadows_is_refused(
+    gaps: FastAPI, editor: TestClient, seed_entries: list[Entry]
+) -> None:
+    raw = seed_entries[0].model_dump(mode="json") | {"title": "新的事项", "related": []}
+    r = editor.post("/api/entries", json={"entry": raw | {"id": "export"}})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "id"
+    assert "/api/entries/export" in r.json()["errors"][0]["message"]
+    dogs = max(ok(editor.get("/api/gaps"))["data"], key=lambda c: c["count"])
+    r = editor.post(
+        "/api/gaps/new-entry", json={"gap_ids": dogs["gap_ids"], "entry_id": "export", "title": "狗证"}
+    )
+    assert r.status_code == 422 and ok(editor.get("/api/gaps"))["open_gaps"] == 7  # nothing closed
+    r = _upload(editor, "x.yml", yaml.safe_dump(raw | {"id": "export"}, allow_unicode=True).encode())
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "id"
+    assert editor.get("/api/entries/export").headers["deprecation"] == "true"  # still the export
+
+    # the words the knowledge layer used to reserve are ordinary ids now
+    for entry_id in ("import", "preview"):
+        ok(editor.post("/api/entries", json={"entry": raw | {"id": entry_id}}), 201)
+        assert ok(editor.get(f"/api/entries/{entry_id}"))["entry"]["title"] == "新的事项"
+        ok(editor.post(f"/api/entries/{entry_id}/submit"))
 
 
 # -- gaps ---------------------------------------------------------------------------------------------
@@ -859,8 +922,10 @@ def test_openapi_documents_the_editor_api(seeded: FastAPI) -> None:
         "/api/entries/{entry_id}/versions",
         "/api/entries/{entry_id}/diff",
         "/api/entries/{entry_id}/rollback",
-        "/api/entries/import",
-        "/api/entries/export",
+        "/api/entry-transfer/import",
+        "/api/entry-transfer/export",
+        "/api/entries/import",  # deprecated
+        "/api/entries/export",  # deprecated
         "/api/entries/preview",
         "/api/gaps",
         "/api/stats",

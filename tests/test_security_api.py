@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from conversations.tables import ConversationBindingRow, MessageRow
 from core.db import utcnow
+from core.setting_types import RateSpec
 from core.settings import Settings
 from handoff.status import TicketStatus
 from handoff.tables import HandoffRow
@@ -148,7 +149,7 @@ def test_a_callback_needs_the_conversations_own_offline_ticket_once(client: Test
 
 
 def test_callbacks_are_rate_limited(make: Make) -> None:
-    client, _ = make(callback_rate_limit="2/3600")
+    client, _ = make(callback_rate_limit=RateSpec(2, 3600))
     app: Any = client.app
     codes = []
     for _ in range(3):
@@ -226,7 +227,7 @@ def test_offered_buttons_work_for_an_api_client_too(client: TestClient, app: Fas
 def test_the_chat_masks_the_generated_corpus_and_keeps_bureau_contacts(
     make: Make, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client, rasa = make(chat_rate_limit="100000/60")
+    client, rasa = make(chat_rate_limit=RateSpec(100000, 60))
     app: Any = client.app
     rows = [r for r in load() if r["secret"]]
     sample = rows[:: max(1, len(rows) // 150)]  # every form of every kind, ~150 turns
@@ -265,7 +266,7 @@ def test_the_chat_masks_the_generated_corpus_and_keeps_bureau_contacts(
 
 
 def test_search_qr_and_feedback_are_rate_limited(make: Make) -> None:
-    client, _ = make(search_rate_limit="3/60", feedback_rate_limit="2/60")
+    client, _ = make(search_rate_limit=RateSpec(3, 60), feedback_rate_limit=RateSpec(2, 60))
     assert [client.get("/api/search", params={"q": "身份证"}).status_code for _ in range(3)] == [200] * 3
     assert client.get("/api/search", params={"q": "身份证"}).status_code == 429
     assert client.get("/guide/newborn-birth/qr.png").status_code == 429  # shares the search budget

@@ -20,6 +20,7 @@ from core.accounts import DemoAccountsEnabled
 from core.db import session_factory
 from core.migrate import migrate
 from core.ratelimit import DatabaseLimiter, MemoryLimiter, RedisLimiter
+from core.setting_types import RateSpec, parse_networks
 from core.settings import Settings
 from retrieval.engine import SearchEngine
 from retrieval.live import LiveSearch
@@ -209,9 +210,9 @@ def _request(peer: str, forwarded: str | None = None) -> Request:
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
-    none_trusted = ClientAddress("")
+    none_trusted = ClientAddress(())
     assert none_trusted(_request("10.0.0.2", "1.2.3.4")) == "10.0.0.2"
-    proxy = ClientAddress("10.0.0.0/8, 127.0.0.1")
+    proxy = ClientAddress(parse_networks("10.0.0.0/8, 127.0.0.1"))
     assert proxy(_request("10.0.0.2", "1.2.3.4")) == "1.2.3.4"
     assert proxy(_request("10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.9")) == "1.2.3.4"  # spoofed left part
     assert proxy(_request("8.8.8.8", "1.2.3.4")) == "8.8.8.8"  # not a proxy of ours
@@ -235,7 +236,7 @@ def redis_url() -> Iterator[str]:
 
 def test_redis_limits_are_shared_between_limiters(redis_url: str) -> None:
     prefix = f"banshi-test:{time.time_ns()}:"
-    a, b = RedisLimiter("3/60", redis_url, prefix), RedisLimiter("3/60", redis_url, prefix)
+    a, b = RedisLimiter(RateSpec(3, 60), redis_url, prefix), RedisLimiter(RateSpec(3, 60), redis_url, prefix)
     assert [a.check("k"), b.check("k"), a.check("k")] == [0.0, 0.0, 0.0]
     assert b.check("k") > 0 and a.blocked("k") > 0 and a.check("other") == 0.0
     a.reset("k")
@@ -269,7 +270,7 @@ def test_stream_cap_per_client_is_shared_between_replicas(redis_url: str) -> Non
 def test_database_limits_are_shared_between_limiters(settings: Settings) -> None:
     migrate(settings.database_url)
     sessions = session_factory(settings.database_url)
-    a, b = DatabaseLimiter("2/60", sessions, "t:"), DatabaseLimiter("2/60", sessions, "t:")
+    a, b = DatabaseLimiter(RateSpec(2, 60), sessions, "t:"), DatabaseLimiter(RateSpec(2, 60), sessions, "t:")
     assert a.check("k") == 0.0 and b.check("k") == 0.0
     assert a.check("k") > 0 and b.blocked("k") > 0
     b.reset("k")
@@ -277,7 +278,7 @@ def test_database_limits_are_shared_between_limiters(settings: Settings) -> None
 
 
 def test_memory_limiter_window_slides() -> None:
-    limiter = MemoryLimiter("2/0.2")
+    limiter = MemoryLimiter(RateSpec(2, 0.2))
     assert limiter.check("k") == 0.0 and limiter.check("k") == 0.0 and limiter.check("k") > 0
     time.sleep(0.25)
     assert limiter.check("k") == 0.0

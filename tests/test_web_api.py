@@ -16,6 +16,7 @@ from sqlalchemy import select
 from core.accounts import UserRow
 from core.db import session_factory, utcnow
 from core.migrate import migrate
+from core.setting_types import RateSpec
 from core.settings import ROOT, Settings
 from handoff.status import TicketStatus
 from handoff.tables import HandoffRow
@@ -89,7 +90,7 @@ def test_chat_forwards_masked_text_and_stores_the_exchange(make_client: MakeClie
 
 
 def test_rate_limit_answers_429_in_chinese(make_client: MakeClient) -> None:
-    client = make_client(chat_rate_limit="3/60")
+    client = make_client(chat_rate_limit=RateSpec(3, 60))
     for _ in range(3):
         assert chat(client, "你好").status_code == 200
     r = chat(client, "你好")

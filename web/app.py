@@ -32,6 +32,7 @@ from web.auth import Auth
 from web.client_address import ClientAddress
 from web.contacts import BureauContacts
 from web.conversation_binding import ConversationBinding
+from web.deprecated import DeprecationHeader
 from web.hardening import BodyLimit, SecurityHeaders
 from web.limits import Limits
 from web.openapi_errors import document_errors
@@ -127,6 +128,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_import=settings.max_import_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(DeprecationHeader)
     app.state.settings = settings
     app.state.live = live or LiveSearch(settings)
     app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
@@ -173,9 +175,11 @@ def create_app(
     app.include_router(handoffs.router)
     app.include_router(assist.router)
     app.include_router(pages.router)  # /, /agent, /editor
-    # knowledge editor; import/export before entries so that /api/entries/export is not an entry id
+    # knowledge editor
     errors.install(app)  # tickets' and entries' errors as HTTP answers
     app.include_router(entry_transfer.router)
+    # the deprecated /api/entries/import and /export before /api/entries/{entry_id} (web/deprecated.py)
+    app.include_router(entry_transfer.legacy_router)
     app.include_router(entries.router)
     app.include_router(entry_workflow.router)
     app.include_router(gaps.router)

@@ -1,10 +1,13 @@
 """Staff login sessions, CSRF protection and role checks, shared by every staff router.
 
 - The session cookie (``banshi_session``, HttpOnly, SameSite=Lax, Secure outside local mode) holds the
-  account id, the account's session version, a random nonce and an expiry, signed with HMAC-SHA256
-  under ``SESSION_SECRET``. Logging out bumps the session version, so the cookie dies everywhere.
-- CSRF: signed double-submit. Login returns a token derived from the session nonce and also sets it
-  as the readable cookie ``banshi_csrf``; every state-changing request (not GET/HEAD/OPTIONS) of a
+  account id, the account's session version and a random nonce, signed with the time of signing by
+  ``itsdangerous`` (``URLSafeTimedSerializer``, HMAC-SHA256, key derived from ``SESSION_SECRET`` with
+  the salt ``banshi-session``); it is refused once older than ``SESSION_MAX_AGE_S``. Logging out
+  bumps the account's session version in the database, so every cookie signed before dies at once.
+- CSRF: signed double-submit. Login returns a token, the session nonce signed under another salt
+  (``banshi-csrf``: a session cookie is never a valid CSRF token, nor the reverse), and also sets it as
+  the readable cookie ``banshi_csrf``; every state-changing request (not GET/HEAD/OPTIONS) of a
   logged-in user must echo it in the ``X-CSRF-Token`` header.
 - Routers use ``CurrentUser`` (401 when not logged in) or ``require_roles(...)`` (403 otherwise)::
 
@@ -13,18 +16,16 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.accounts import ROLE_TITLES, ROLES, TICKET_ROLES, Account, AccountStore
@@ -37,59 +38,47 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 @dataclass(frozen=True)
 class SessionClaims:
     user_id: int
-    session_version: int
-    nonce: str
-    expires: int
+    session_version: int  # the account's at login; a bump (logout, password change) revokes
+    nonce: str  # random per login; the CSRF token is bound to it
 
 
 class SessionSigner:
-    """Issues and checks signed session tokens and the CSRF token bound to each session."""
+    """Issues and checks signed session tokens and the CSRF token bound to each session
+    (``itsdangerous``; a token signed under another ``SESSION_SECRET`` or salt is refused)."""
+
+    SESSION_SALT = "banshi-session"
+    CSRF_SALT = "banshi-csrf"
 
     def __init__(self, secret: str, max_age_s: int) -> None:
         if not secret:
             raise ValueError("SESSION_SECRET must not be empty")
         self.max_age_s = max_age_s
-        self._session_key = hmac.new(secret.encode(), b"banshi-session", hashlib.sha256).digest()
-        self._csrf_key = hmac.new(secret.encode(), b"banshi-csrf", hashlib.sha256).digest()
-
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._session_key, payload.encode(), hashlib.sha256).digest())
+        signer = {"key_derivation": "hmac", "digest_method": hashlib.sha256}
+        self._sessions = URLSafeTimedSerializer(secret, salt=self.SESSION_SALT, signer_kwargs=signer)
+        # no timestamp: the token lives as long as the session whose nonce it signs (and is the same
+        # each time it is derived, so /api/auth/me returns the token login set as the cookie)
+        self._csrf = URLSafeSerializer(secret, salt=self.CSRF_SALT, signer_kwargs=signer)
 
     def issue(self, account: Account) -> SessionClaims:
-        return SessionClaims(
-            account.id, account.session_version, secrets.token_urlsafe(16), int(time.time()) + self.max_age_s
-        )
+        return SessionClaims(account.id, account.session_version, secrets.token_urlsafe(16))
 
     def encode(self, claims: SessionClaims) -> str:
-        body = {"u": claims.user_id, "v": claims.session_version, "n": claims.nonce, "e": claims.expires}
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload)}"
+        return self._sessions.dumps({"u": claims.user_id, "v": claims.session_version, "n": claims.nonce})
 
     def decode(self, token: str) -> SessionClaims | None:
-        """The claims of a genuine, unexpired token; None for anything else."""
-        payload, _, signature = token.partition(".")
-        if not payload or not hmac.compare_digest(signature.encode(), self._sign(payload).encode()):
-            return None
+        """The claims of a genuine token signed at most ``max_age_s`` ago; None for anything else
+        (whether the session version is still the account's is the caller's check)."""
         try:
-            body = json.loads(_unb64(payload))
-            claims = SessionClaims(int(body["u"]), int(body["v"]), str(body["n"]), int(body["e"]))
-        except (ValueError, KeyError, TypeError):
+            body = self._sessions.loads(token, max_age=self.max_age_s)
+            return SessionClaims(int(body["u"]), int(body["v"]), str(body["n"]))
+        except (BadSignature, ValueError, KeyError, TypeError):  # SignatureExpired is a BadSignature
             return None
-        return claims if claims.expires > time.time() else None
 
     def csrf_token(self, claims: SessionClaims) -> str:
-        return _b64(hmac.new(self._csrf_key, claims.nonce.encode(), hashlib.sha256).digest())
+        return self._csrf.dumps(claims.nonce)
 
 
 class Auth:

@@ -9,18 +9,14 @@ The chain is read from the right: the first address not itself a trusted proxy i
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from fastapi import Request
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from core.setting_types import Network
 
 
-def parse_networks(spec: str) -> list[Network]:
-    """``"10.0.0.0/8, 127.0.0.1"`` → networks; raises ValueError on anything else."""
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip()]
-
-
-def _trusted(host: str, networks: list[Network]) -> bool:
+def _trusted(host: str, networks: Sequence[Network]) -> bool:
     try:
         address = ipaddress.ip_address(host.strip())
     except ValueError:
@@ -29,8 +25,8 @@ def _trusted(host: str, networks: list[Network]) -> bool:
 
 
 class ClientAddress:
-    def __init__(self, trusted_proxies: str) -> None:
-        self.networks = parse_networks(trusted_proxies)
+    def __init__(self, trusted_proxies: Sequence[Network]) -> None:
+        self.networks = tuple(trusted_proxies)  # TRUSTED_PROXIES, parsed when the settings load
 
     def __call__(self, request: Request) -> str:
         peer = request.client.host if request.client else "unknown"

@@ -26,7 +26,7 @@ DOCS_CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
-IMPORT_PATHS = ("/api/entries/import",)
+IMPORT_PATHS = ("/api/entry-transfer/import", "/api/entries/import")  # the second: deprecated alias
 
 
 class SecurityHeaders:

@@ -122,7 +122,7 @@ def test_the_editor_loads_each_view_under_its_policy_and_sends_csrf(browser: Bro
             expect(page.locator(selector).first).to_be_attached()
         expect(page.locator("#gap-summary")).to_contain_text("类")
         expect(page.locator("#export-yaml")).to_have_attribute(
-            "href", "/api/entries/export?format=yaml&source=working"
+            "href", "/api/entry-transfer/export?format=yaml&source=working"
         )
 
         # one entry, each of its panels; the form's field names are the model's titles

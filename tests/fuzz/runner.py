@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from core.migrate import migrate
+from core.setting_types import RateSpec
 from core.settings import ROOT, Settings
 from retrieval.live import LiveSearch
 from tests.staff import DEMO_PASSWORD, StubRasa
@@ -41,7 +42,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-UNLIMITED = "1000000/60"
+UNLIMITED = RateSpec(1_000_000, 60)
 STAFF_SKIP = {("POST", "/api/auth/logout"), ("POST", "/api/auth/login")}  # keep the session; argon2 cost
 REPORT = ROOT / "var" / "fuzz-report.json"
 

@@ -19,6 +19,7 @@ from knowledge.models import Status
 from knowledge.render import card, html_page
 from knowledge.validation import check_entry
 from knowledge.workflow import EntryState
+from web.deprecated import refuse_shadowed_id
 from web.deps import EditorUser, LiveDep, StaffUser, TriageUser, WorkflowDep, actor
 from web.editor_schemas import (
     EntriesPublic,
@@ -102,6 +103,7 @@ def list_entries(
 @router.post("", response_model=EntryPublic, status_code=201, responses=ENTRY_ERRORS)
 def create_entry(body: EntryCreate, user: EditorUser, workflow: WorkflowDep) -> EntryPublic:
     """Create a new entry as a draft."""
+    refuse_shadowed_id(body.entry.get("id"))
     return EntryPublic.of(workflow.create(body.entry, actor(user)))
 
 

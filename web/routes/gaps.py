@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 
 from core.db import utcnow
 from knowledge.gaps import DISMISSED, OUT_OF_SCOPE, REASONS, RESOLVED
+from web.deprecated import refuse_shadowed_id
 from web.deps import EditorUser, GapsDep, LiveDep, SettingsDep, StaffUser, TriageUser, WorkflowDep, actor
 from web.editor_schemas import (
     EntryPublic,
@@ -81,6 +82,7 @@ def add_question(
 @router.post("/new-entry", response_model=GapActionPublic, status_code=201, responses=ENTRY_ERRORS)
 def new_entry(body: GapNewEntry, user: EditorUser, gaps: GapsDep, workflow: WorkflowDep) -> GapActionPublic:
     """Start a new entry draft whose similar questions are the cluster's questions."""
+    refuse_shadowed_id(body.entry_id)
     state = workflow.create_from_questions(
         body.entry_id, body.title, gaps.questions(body.gap_ids), actor(user)
     )

@@ -8,7 +8,7 @@ import { loadList } from './list.js';
 export function updateExportLinks() {
   const source = document.querySelector('input[name="export-source"]:checked').value;
   ['xlsx', 'yaml', 'jsonl'].forEach((f) => {
-    $(`export-${f}`).setAttribute('href', `/api/entries/export?format=${f}&source=${source}`);
+    $(`export-${f}`).setAttribute('href', `/api/entry-transfer/export?format=${f}&source=${source}`);
   });
 }
 
@@ -28,7 +28,7 @@ function importFile(ev) {
   if ($('import-publish').checked) data.append('submit', 'true');
   $('import-submit').disabled = true;
   result.textContent = '正在校验…';
-  api('POST', '/api/entries/import', data).then((res) => {
+  api('POST', '/api/entry-transfer/import', data).then((res) => {
     $('import-submit').disabled = false;
     if (res.ok) {
       const d = res.data;
