@@ -4,7 +4,7 @@ the chat, limits, headers, body sizes, the OpenAPI error declarations."""
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -286,29 +286,34 @@ def test_open_streams_are_capped_per_client(make: Make) -> None:
 
 
 def test_the_chat_does_not_block_the_event_loop(client: TestClient, app: FastAPI) -> None:
-    """A slow database call in /api/chat must not stall other requests: the loop stays free."""
+    """A slow database call in /api/chat must not stall other requests: the loop stays free. The chat's
+    database call waits until /healthz has been answered; on a blocked loop that never happens (the
+    call gives up after 10 s and the test fails), whatever the machine's speed."""
     sender = "loop-test"  # an API client's own id: no cookie needed
     original = app.state.handoffs.handed_off
+    entered, health_answered = threading.Event(), threading.Event()
+    answered_meanwhile: list[bool] = []
 
     def slow(sender_id: str) -> Any:
-        time.sleep(2.0)
+        entered.set()
+        answered_meanwhile.append(health_answered.wait(10))
         return original(sender_id)
 
     app.state.handoffs.handed_off = slow
 
-    async def both() -> float:
+    async def both() -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             chat = asyncio.create_task(c.post("/api/chat", json={"sender_id": sender, "message": "你好"}))
-            await asyncio.sleep(0.2)
-            started = time.monotonic()
+            while not entered.is_set():  # the chat is inside its database call
+                await asyncio.sleep(0.01)
             r = await c.get("/healthz")
-            waited = time.monotonic() - started
+            health_answered.set()
             assert r.status_code in (200, 503)
             assert (await chat).status_code == 200
-            return waited
 
-    assert asyncio.run(both()) < 1.5  # blocked, it would wait for the 2 s call
+    asyncio.run(both())
+    assert answered_meanwhile == [True]
 
 
 # -- 8. sizes --------------------------------------------------------------------------------------
