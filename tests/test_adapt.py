@@ -186,3 +186,31 @@ def test_reranker_off_or_missing_means_todays_engine(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING):
         assert load_reranker("var/models/no-such-reranker") is None
     assert "searching without re-ranking" in caplog.text
+
+
+def _heldout(n: int) -> tuple[adapt.Corpus, list[list[str]]]:
+    """n held-out queries, each with 4 first-stage candidates; the right one ranked second."""
+    passages = {f"g{i}": f"passage {i}" for i in range(n + 3)}
+    heldout = [adapt.Pair(f"q{i}", f"g{i}") for i in range(n)]
+    cands = [[f"g{(i + 1) % n}", f"g{i}", f"g{n}", f"g{n + 1}"] for i in range(n)]
+    return adapt.Corpus(passages, {}, [], heldout, {}), cands
+
+
+def test_a_reranker_that_only_ties_the_first_stage_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, cands = _heldout(20)
+    cfg = adapt.TrainConfig()
+
+    def flat(_m: object, _t: object, _q: str, passages: list[str], _n: int) -> np.ndarray:
+        return np.zeros(len(passages))
+
+    monkeypatch.setattr(adapt, "ce_logits", flat)
+    chosen = adapt.select_reranker(None, None, corpus, cands, cfg)
+    assert chosen["weight"] == 0.0  # no better than the first stage's order: weight 0, so not written
+
+    def knows(_m: object, _t: object, q: str, passages: list[str], _n: int) -> np.ndarray:
+        return np.array([4.0 if p == f"passage {q[1:]}" else -4.0 for p in passages])
+
+    monkeypatch.setattr(adapt, "ce_logits", knows)
+    chosen = adapt.select_reranker(None, None, corpus, cands, cfg)
+    assert chosen["weight"] > 0 and chosen["heldout_hit1_by_weight"][chosen["weight"]] == 1.0
+    assert chosen["heldout_hit1_by_weight"][0.0] == 0.0  # the first stage alone ranks the right one second
