@@ -529,7 +529,7 @@ def test_refusals_are_explained_in_chinese(page: Page, system: System) -> None:
     ask(page, too_long)
     expect(page.locator(".banshi-notice").last).to_contain_text("消息太长了")
     expect(page.locator(".banshi-msg.banshi-user.banshi-unsent")).to_have_count(1)
-    # past the rate limit (simulated here; tests/test_web_api.py checks the real 429)
+    # past the rate limit (simulated here; tests/web/test_web_api.py checks the real 429)
     page.route(
         "**/api/chat",
         lambda route: route.fulfill(

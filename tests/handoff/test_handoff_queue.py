@@ -35,7 +35,7 @@ from handoff.status import (
 )
 from handoff.tables import HandoffRow
 from handoff.transcript import LEFT_MESSAGE, left_message
-from tests.test_store import _postgres_url
+from tests.postgres import postgres_database
 
 AGENT = Account(1, "agent-a", "agent", 1)
 OTHER = Account(2, "agent-b", "agent", 1)
@@ -50,7 +50,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         migrate(url)
         yield url
         return
-    gen = _postgres_url()
+    gen = postgres_database()
     url = next(gen)
     migrate(url)
     try:

@@ -18,7 +18,9 @@ from knowledge.io import read_yaml_dir
 from knowledge.models import Situation
 from knowledge.situation_match import canonical, is_cancel, is_question, match_option, normalise
 
-DATA = yaml.safe_load((Path(__file__).parent / "data" / "situation_paraphrases.yml").read_text("utf-8"))
+DATA = yaml.safe_load(
+    (Path(__file__).parent.parent / "data" / "situation_paraphrases.yml").read_text("utf-8")
+)
 SITUATIONS = {(e.id, s.id): s for e in read_yaml_dir(ROOT / "knowledge" / "entries") for s in e.situations}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import ROOT
-from tests.test_store import _postgres_url
+from tests.postgres import postgres_database
 
 ALEMBIC = ROOT / ".venv" / "bin" / "alembic"
 
@@ -28,7 +28,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'drift.db'}"
         return
-    yield from _postgres_url()
+    yield from postgres_database()
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url: str, tmp_path: Path) -> None:

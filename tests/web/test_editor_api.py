@@ -423,9 +423,9 @@ def test_audit_log_is_append_only(seeded: FastAPI, editor: TestClient) -> None:
 def test_audit_log_is_append_only_on_postgres() -> None:
     from core.db import engine_for
     from core.migrate import migrate
-    from tests.test_store import _postgres_url
+    from tests.postgres import postgres_database
 
-    gen = _postgres_url()
+    gen = postgres_database()
     url = next(gen)
     try:
         migrate(url)

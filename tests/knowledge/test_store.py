@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from core.db import session_factory
 from core.migrate import migrate
@@ -16,29 +13,7 @@ from knowledge.errors import DraftConflict, EntryNotFound, VersionConflict
 from knowledge.models import Entry, Status
 from knowledge.store import EntryStore
 from knowledge.workflow import Actor, EntryState, Workflow
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _postgres_url() -> Iterator[str]:
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = f"banshi_test_{uuid.uuid4().hex[:8]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        # PostgreSQL runs on the project's machines and in CI, so its absence fails the contract;
-        # SKIP_POSTGRES=1 (elsewhere, on purpose) skips the PostgreSQL half instead
-        message = f"no PostgreSQL server reachable at {PG_ADMIN}: {type(exc).__name__}"
-        if os.environ.get("SKIP_POSTGRES") == "1":
-            pytest.skip(message)
-        pytest.fail(message + " (set SKIP_POSTGRES=1 to skip on a machine without one)")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+from tests.postgres import postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -48,7 +23,7 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[EntryStore]:  # 
         migrate(url)
         yield EntryStore(session_factory(url))
         return
-    gen = _postgres_url()
+    gen = postgres_database()
     url = next(gen)
     migrate(url)
     try:
