@@ -1,4 +1,4 @@
-"""The generated corpus for PII masking (issue 14, point 5) and its recall/precision figures.
+"""The generated corpus for PII masking and its recall/precision figures.
 
     python -m tests.pii_corpus            # (re)write tests/data/pii_corpus.jsonl (seeded: same file)
     python -m tests.pii_corpus --report   # recall and precision of core.pii.mask_pii on it

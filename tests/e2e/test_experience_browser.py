@@ -1,4 +1,4 @@
-"""What a citizen sees (issue 17), checked on the screen of a real browser: Debian's Chromium,
+"""What a citizen sees, checked on the screen of a real browser: Debian's Chromium,
 headless, at 1280×900 and 390×844, driven by Playwright against the real Rasa, action server and
 web app.
 

@@ -1,4 +1,4 @@
-"""The staff pages as ES modules (issue 16), in a real browser under their real Content-Security-Policy
+"""The staff pages as ES modules, in a real browser under their real Content-Security-Policy
 (no bypass): the modules load with script-src 'self'; every state-changing request of the agent
 console and of the editor carries the session's X-CSRF-Token; the editor loads each of its views; the
 names on the pages come from GET /api/schema/labels."""

@@ -227,7 +227,7 @@ def request_human(page: Page) -> None:
 
 
 class AgentConsole:
-    """agent1 at the agent console, through the agent API (issue 7)."""
+    """agent1 at the agent console, through the agent API."""
 
     def __init__(self, system: System) -> None:
         self.system = system

@@ -1,4 +1,4 @@
-"""The API fuzz run (issue 14, point 12): schemathesis over the app's own OpenAPI document, once
+"""The API fuzz run: schemathesis over the app's own OpenAPI document, once
 anonymous and once logged in as staff (admin), against the real app (real engine on the seed entries,
 a fresh SQLite database, Rasa stubbed). Every response must be non-5xx, declared (status code, content
 type) and match its schema.

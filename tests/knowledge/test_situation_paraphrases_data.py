@@ -1,6 +1,6 @@
 """tests/data/situation_paraphrases.yml stays in step with the entries' situation questions.
 
-The file is test data for the situation-answer matcher (issue 13, point 1); this test checks the data
+The file is test data for the situation-answer matcher; this test checks the data
 only: every option of every entry is there, with its label and at least two typed paraphrases that
 are not the label itself, and no reply is listed under two options or as a non-answer too.
 """

@@ -1,4 +1,4 @@
-"""The front end as ES modules without a build step (issue 16): the staff pages load their modules as
+"""The front end as ES modules without a build step: the staff pages load their modules as
 they are; the citizens' widget stays one embeddable script, bundled from its modules, and the bundle in
 the repository is a fresh build; no script or page copies a label GET /api/schema/labels serves."""
 

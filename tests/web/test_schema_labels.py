@@ -1,4 +1,4 @@
-"""``GET /api/schema/labels`` (issue 16): the names the pages show come from the Python models (the pages
+"""``GET /api/schema/labels``: the names the pages show come from the Python models (the pages
 hold no copy of them: tests/web/test_frontend.py)."""
 
 from __future__ import annotations

@@ -549,7 +549,7 @@ export function collect() {
     e.status = state.current.entry.status;
     e.version = state.current.entry.version;
   }
-  // fields this form does not edit yet (bureau profile / issue 18) are kept as loaded
+  // fields this form does not edit yet (the bureau profile) are kept as loaded
   ['tags', 'pilot', 'departments', 'claims', 'sites', 'site_overrides', 'official_source'].forEach((k) => {
     if (state.current?.entry && k in state.current.entry) e[k] = state.current.entry[k];
   });

@@ -819,7 +819,7 @@ function initSpeech() {
     window.speechSynthesis.addEventListener('voiceschanged', updateSpeakButtons);
 }
 
-/* ---- 分站点 (site) and the plan's claims on cards (issue 18) */
+/* ---- 分站点 (site) and the plan's claims on cards */
 
 function cardBadges(m) {
   return (Array.isArray(m.badges) ? m.badges : []).map((b) => {
@@ -896,7 +896,7 @@ function showSiteContact(box, entryId) {
     });
 }
 
-/* ---- 办事攻略 catalogue tab (issue 18): GET /api/guides, browsable by life event, enterprise
+/* ---- 办事攻略 catalogue tab: GET /api/guides, browsable by life event, enterprise
    stage and department, with 高效办成一件事 and 全省首推 as their own groups */
 
 function buildTabs() {
