@@ -355,9 +355,9 @@ def train_biencoder(
             )
     after = dense_metrics(model, tok, corpus, heldout, cfg) if heldout else {}
     keep = not corpus.heldout or after["mrr"] > before["mrr"]
+    if out.exists():  # a model from an earlier run never outlives a run that did not keep its own
+        shutil.rmtree(out)
     if keep:
-        if out.exists():
-            shutil.rmtree(out)
         shutil.copytree(base, out)
         model.save_pretrained(str(out))
         (out / "calibration.json").write_text(
@@ -505,9 +505,9 @@ def train_cross_encoder(
     settings = select_reranker(model, tok, corpus, heldout_candidates, cfg)
     report.update(settings)
     report["kept"] = settings["weight"] > 0 or not corpus.heldout
+    if out.exists():  # a model from an earlier run never outlives a run that did not keep its own
+        shutil.rmtree(out)
     if report["kept"]:
-        if out.exists():
-            shutil.rmtree(out)
         model.save_pretrained(str(out))
         tok.save_pretrained(str(out))
         meta = {k: settings[k] for k in ("weight", "platt_a", "platt_b", "min_probability")}
