@@ -601,7 +601,12 @@ def run(
     log.info("hard negatives mined in %.0fs", mining_s)
     # each stage gets its share of the safety budget (a stop is recorded as steps < planned_steps)
     bi_deadline = time.monotonic() + 0.55 * max(0.0, deadline - time.monotonic())
-    bi = train_biencoder(base, out_dir / "e5-small-adapted", corpus, negatives, cfg, bi_deadline)
+    if cfg.steps > 0:
+        bi = train_biencoder(base, out_dir / "e5-small-adapted", corpus, negatives, cfg, bi_deadline)
+    else:  # --steps 0: the re-ranker only; the encoder folder and its record stay as they are
+        earlier = out_dir / "adapt-manifest.json"
+        previous = json.loads(earlier.read_text(encoding="utf-8")) if earlier.exists() else {}
+        bi = {**previous.get("biencoder", {}), "this_run": "not trained (--steps 0)"}
     log.info("bi-encoder: %s", bi)
     ce = train_cross_encoder(base, out_dir / "e5-reranker", corpus, negatives, heldout_cands, cfg, deadline)
     log.info("cross-encoder: %s", {k: v for k, v in ce.items()})
@@ -637,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=TrainConfig.steps)
     parser.add_argument("--ce-steps", type=int, default=TrainConfig.ce_steps)
     parser.add_argument("--ce-layers", type=int, default=TrainConfig.ce_layers)
+    parser.add_argument("--ce-lr", type=float, default=TrainConfig.ce_lr)
     parser.add_argument(
         "--questions", type=Path, help='a bureau\'s logged questions, JSON lines {"q": ..., "id": entry id}'
     )
@@ -648,7 +654,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{FORBIDDEN} is the held-out test set: pass the folder of {GUIDES}", file=sys.stderr)
         return 2
     cfg = TrainConfig(
-        steps=args.steps, ce_steps=args.ce_steps, ce_layers=args.ce_layers, max_minutes=args.max_minutes
+        steps=args.steps,
+        ce_steps=args.ce_steps,
+        ce_layers=args.ce_layers,
+        ce_lr=args.ce_lr,
+        max_minutes=args.max_minutes,
     )
     manifest = run(args.data, args.out, cfg, questions=args.questions)
     print(
