@@ -21,6 +21,7 @@ import time
 import uuid
 from pathlib import Path
 
+import gevent
 from locust import HttpUser, constant_throughput, task
 
 DEV_SET = Path(__file__).resolve().parent.parent / "knowledge" / "eval" / "dev.jsonl"
@@ -59,6 +60,15 @@ _fixed_gap = constant_throughput(RATE)
 
 class Citizen(HttpUser):
     next_due: float | None = None  # when this user's previous message was due
+
+    def on_start(self) -> None:
+        """Wait one exponential gap before the first message too. Locust runs a user's task before its
+        first wait, so users spawned together would open with a burst (80 messages at once for 20
+        msg/s), not a Poisson stream; the memoryless first gap makes the stream Poisson from the start."""
+        if not FIXED:
+            first = random.expovariate(RATE)
+            self.next_due = time.monotonic() + first
+            gevent.sleep(first)
 
     def wait_time(self) -> float:
         """Exponential gaps of mean 1/rate, counted from when the previous message was due."""

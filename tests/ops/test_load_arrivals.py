@@ -72,3 +72,36 @@ def test_a_questions_file_is_sent_without_repeats_until_it_is_used_up(tmp_path: 
     first, second = out["sent"][:50], out["sent"][50:]
     assert sorted(first) == sorted(texts) and sorted(second) == sorted(texts)  # each once per round
     assert first != texts  # shuffled, not the file's order
+
+
+START_CHECKS = r"""
+import json, time
+import gevent
+from ops import locustfile
+
+slept = []
+locustfile.gevent.sleep = slept.append  # record instead of waiting
+before = time.monotonic()
+users = [locustfile.Citizen.__new__(locustfile.Citizen) for _ in range(4000)]
+for u in users:
+    u.on_start()
+print("RESULT " + json.dumps({"mean": sum(slept) / len(slept), "n": len(slept),
+      "share_short": sum(s < 0.5 for s in slept) / len(slept),
+      "dues_after_start": all(u.next_due >= before + s - 1e-6 for u, s in zip(users, slept))}))
+"""
+
+
+def test_users_spawned_together_do_not_open_with_a_burst() -> None:
+    """Each user waits one exponential gap before its first message (Locust would run the task first)."""
+    env = {**os.environ, "LOAD_USER_RATE": "0.5", "PYTHONPATH": str(ROOT)}
+    env.pop("LOAD_ARRIVALS", None)
+    env.pop("LOAD_QUESTIONS", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", START_CHECKS], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    out = json.loads(lines[-1].removeprefix("RESULT "))
+    assert out["n"] == 4000 and 1.85 < out["mean"] < 2.15  # exponential, mean 1/rate = 2 s
+    assert 0.17 < out["share_short"] < 0.26  # P(gap < 0.5 s) = 1 − e^(−0.25) ≈ 0.22: not all at once
+    assert out["dues_after_start"]
