@@ -12,6 +12,7 @@ handles one message at a time and a short message costs ≈ 10–15 ms of CPU (d
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any, Dict, List, Text
 
@@ -45,7 +46,7 @@ PENDING = "e5_pending_scale"
 
 #: the most recent embeddings by text (the action server keeps the same memo for its query encoder):
 #: a message typed again — 怎么办居住证, 转人工, 谢谢 — costs no encoder call; 4,096 × 384 floats ≈ 6 MB
-MEMO_SIZE = 4096
+MEMO_SIZE = int(os.environ.get("E5_MEMO_SIZE", "4096"))  # 0: no memo (to measure what it saves)
 _MEMO: "OrderedDict[Text, np.ndarray]" = OrderedDict()
 
 
