@@ -228,6 +228,21 @@ def _schedule(optimizer: Any, steps: int) -> Any:
     )
 
 
+def _step(
+    loss: Any, params: list[Any], optimizer: Any, scheduler: Any, losses: list[float], done: int
+) -> int:
+    """One optimiser step on ``loss`` (gradients clipped to norm 1); returns the steps done."""
+    import torch
+
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad()
+    losses.append(float(loss))
+    return done + 1
+
+
 @dataclass
 class TrainConfig:
     seed: int = 13
@@ -338,13 +353,7 @@ def train_biencoder(
         )
         logits = logits.masked_fill(mask, -1e4)
         loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(pairs)))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        losses.append(float(loss))
-        done += 1
+        done = _step(loss, params, optimizer, scheduler, losses, done)
         if done % 10 == 0:
             log.info(
                 "bi-encoder step %d/%d loss %.3f (%.0fs)",
@@ -478,13 +487,7 @@ def train_cross_encoder(
         logits = model(**batch).logits[:, 0].view(len(idx), groups_per_query)
         # listwise: the positive against its hard negatives
         loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(idx), dtype=torch.long))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        losses.append(float(loss))
-        done += 1
+        done = _step(loss, params, optimizer, scheduler, losses, done)
         if done % 10 == 0:
             log.info(
                 "cross-encoder step %d/%d loss %.3f (%.0fs)",
