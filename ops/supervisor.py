@@ -324,6 +324,17 @@ class Supervisor:
                 if kid.proc is not None:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         kid.proc.wait(timeout=5)
+            # a SIGKILLed worker is not gone the moment the signal is sent: its exit (freeing its
+            # memory, closing its sockets) takes a while on a loaded machine, and a port it held
+            # stays taken until then. Return only once every group is empty.
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                alive = [g for g in groups if group_alive(g)]
+                if not alive:
+                    break
+                for pgid in alive:
+                    kill_group(pgid)
+                time.sleep(0.05)
 
     def watch(self) -> int:
         """Block until ``stop()`` (from a signal handler); children that exit meanwhile are restarted."""
