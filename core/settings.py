@@ -80,6 +80,13 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address the web app listens on")
     web_port: int = Field(8000, description="Port of the web app (the only public port)")
     rasa_url: str = Field("http://127.0.0.1:5005", description="Rasa server (loopback only)")
+    rasa_processes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Rasa servers on one node, on RASA_URL's port and the next ones; each conversation "
+        "has its home server (one event loop is not the queue: docs/performance.md)",
+    )
     rasa_token: str = Field(
         "",
         description="Token for Rasa's HTTP API (local mode: generated once into DATA_DIR/local-secrets.json)",
@@ -280,6 +287,16 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        """The node's Rasa servers: RASA_URL, then the next RASA_PROCESSES - 1 ports."""
+        url = urlparse(self.rasa_url)
+        port = url.port or 80
+        host = url.hostname or "127.0.0.1"
+        return [self.rasa_url.rstrip("/")] + [
+            f"{url.scheme}://{host}:{port + i}" for i in range(1, self.rasa_processes)
+        ]
 
 
 @lru_cache

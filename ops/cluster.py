@@ -46,6 +46,7 @@ class Replica:
             "RASA_URL": f"http://127.0.0.1:{self.rasa_lb}",
             "ACTION_SERVER_URL": f"http://127.0.0.1:{self.actions_lb}/webhook",
             "MIGRATE_ON_START": "false",  # ops.run migrated once, under a lock, before starting anyone
+            "RASA_PROCESSES": "1",  # the balancer spreads the conversations over the replicas' Rasa servers
             "DATABASE_URL": settings.database_url,
             "REDIS_URL": settings.redis_url,
         }
@@ -57,6 +58,7 @@ class Replica:
                 "web_host": "127.0.0.1",
                 "web_port": self.web_port,
                 "rasa_url": f"http://127.0.0.1:{self.rasa_port}",
+                "rasa_processes": 1,
                 "action_server_url": f"http://127.0.0.1:{self.action_port}/webhook",
                 "migrate_on_start": False,
             }

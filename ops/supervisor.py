@@ -55,12 +55,53 @@ def port_of(url: str) -> int:
     return urlparse(url).port or 80
 
 
+def rasa_child(settings: Settings, url: str, model: Path, endpoints: Path, log_dir: Path, name: str) -> Child:
+    """One Rasa server of the node, listening on ``url``'s port."""
+    return Child(
+        name,
+        [
+            # Rasa's CLI with one fix that keeps its behaviour (ops/rasa_server.py)
+            str(ROOT / ".venv-rasa" / "bin" / "python"),
+            "-m",
+            "ops.rasa_server",
+            "run",
+            "--enable-api",
+            "--auth-token",
+            settings.rasa_token,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(port_of(url)),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "credentials.yml",
+            "--log-file",
+            str(log_dir / f"{name}.log"),
+        ],
+        f"{url}/status?token={settings.rasa_token}",
+        cwd=ROOT / "bot",
+        env={
+            "ACTION_SERVER_URL": settings.action_server_url,
+            # one TensorFlow thread per pool: Rasa handles one message at a time, and the idle
+            # pool threads cost ~10 ms of CPU per message (docs/performance.md)
+            "TF_INTER_OP_PARALLELISM_THREADS": "1",
+            "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+        },
+        # a fresh Rasa builds its TensorFlow graphs on the first message: seconds of CPU that would
+        # otherwise land on the first citizen after every (re)start
+        warm_url=f"{url}/webhooks/rest/webhook",
+        warm_body=json.dumps({"sender": "__warmup__", "message": "你好"}).encode(),
+    )
+
+
 def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | None = None) -> list[Child]:
     """The three processes of one node. ``endpoints`` is the Rasa endpoints file (tracker and lock
     store); by default the one ``ops.endpoints`` writes from the settings."""
     from ops.endpoints import write_endpoints  # (ops.endpoints imports nothing from here)
 
-    rasa_port = port_of(settings.rasa_url)
     action_port = port_of(settings.action_server_url)
     log_dir = log_dir.resolve()  # Rasa runs in bot/
     log_dir.mkdir(parents=True, exist_ok=True)  # Rasa's --log-file does not create it
@@ -75,43 +116,9 @@ def children(settings: Settings, model: Path, log_dir: Path, endpoints: Path | N
             # second spinning thread per request cost 3-5x the CPU per message (docs/performance.md)
             env={"SANIC_HOST": "127.0.0.1", "BANSHI_WARM": "1", "OMP_NUM_THREADS": "1"},
         ),
-        Child(
-            "rasa",
-            [
-                # Rasa's CLI with one fix that keeps its behaviour (ops/rasa_server.py)
-                str(ROOT / ".venv-rasa" / "bin" / "python"),
-                "-m",
-                "ops.rasa_server",
-                "run",
-                "--enable-api",
-                "--auth-token",
-                settings.rasa_token,
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--model",
-                str(model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                "credentials.yml",
-                "--log-file",
-                str(log_dir / "rasa.log"),
-            ],
-            f"{settings.rasa_url}/status?token={settings.rasa_token}",
-            cwd=ROOT / "bot",
-            env={
-                "ACTION_SERVER_URL": settings.action_server_url,
-                # one TensorFlow thread per pool: Rasa handles one message at a time, and the idle
-                # pool threads cost ~10 ms of CPU per message (docs/performance.md)
-                "TF_INTER_OP_PARALLELISM_THREADS": "1",
-                "TF_INTRA_OP_PARALLELISM_THREADS": "1",
-            },
-            # a fresh Rasa builds its TensorFlow graphs on the first message: seconds of CPU that would
-            # otherwise land on the first citizen after every (re)start
-            warm_url=f"{settings.rasa_url}/webhooks/rest/webhook",
-            warm_body=json.dumps({"sender": "__warmup__", "message": "你好"}).encode(),
+        *(
+            rasa_child(settings, url, model, endpoints, log_dir, "rasa" if i == 0 else f"rasa-{i + 1}")
+            for i, url in enumerate(settings.rasa_urls)
         ),
         Child(
             "web",

@@ -35,6 +35,9 @@ class StubRasa:
             raise RasaUnavailable("stub: down")
         self.resumed.append(sender_id)
 
+    async def health(self) -> list[bool]:
+        return [self.up]
+
     async def healthy(self) -> bool:
         return self.up
 

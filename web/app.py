@@ -131,7 +131,7 @@ def create_app(
     app.add_middleware(DeprecationHeader)
     app.state.settings = settings
     app.state.live = live or LiveSearch(settings)
-    app.state.rasa = rasa or RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout_s)
+    app.state.rasa = rasa or RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout_s)
     sessions = session_factory(settings.database_url)
     app.state.sessions = sessions
     app.state.conversations = Conversations(sessions, BureauContacts(app.state.live, settings.hotline))

@@ -119,3 +119,19 @@ def test_stop_ends_every_process_group(server) -> None:  # type: ignore[no-untyp
     assert not group_alive(pgid)
     assert all(not _alive(int(p)) for p in workers.read_text().split())
     assert sup.down() == ["srv"]
+
+
+def test_a_node_runs_one_rasa_child_per_rasa_process(tmp_path: Path) -> None:
+    from core.settings import Settings
+    from ops.supervisor import children
+
+    settings = Settings(rasa_url="http://127.0.0.1:7005", rasa_processes=2, rasa_token="t")  # type: ignore[call-arg]
+    kids = {k.name: k for k in children(settings, tmp_path / "model.tar.gz", tmp_path / "logs")}
+    assert sorted(kids) == ["actions", "rasa", "rasa-2", "web"]
+    for name, port in (("rasa", "7005"), ("rasa-2", "7006")):
+        argv = kids[name].argv
+        assert argv[argv.index("--port") + 1] == port
+        assert argv[argv.index("--log-file") + 1].endswith(f"{name}.log")
+        assert kids[name].health_url.startswith(f"http://127.0.0.1:{port}/status")
+    single = children(settings.model_copy(update={"rasa_processes": 1}), tmp_path / "m", tmp_path / "logs")
+    assert [k.name for k in single] == ["actions", "rasa", "web"]

@@ -41,7 +41,8 @@ def _index(live: LiveSearch) -> dict[str, object]:
 @router.get("/healthz", responses={503: {"description": "a component is down (components says which)"}})
 async def healthz(settings: SettingsDep, live: LiveDep, rasa: RasaDep) -> JSONResponse:
     components: dict[str, dict[str, object]] = {}
-    components["rasa"] = {"ok": await rasa.healthy()}
+    up = await rasa.health()
+    components["rasa"] = {"ok": all(up), "servers": len(up), "down": up.count(False)}
     health_url = settings.action_server_url.rsplit("/", 1)[0] + "/health"
     try:
         async with httpx.AsyncClient(timeout=3) as client:
