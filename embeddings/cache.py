@@ -47,6 +47,21 @@ class CachedEncoder:
             out.append(vec)
         return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
+    def remember_query(self, text: str, vector: np.ndarray, model: str) -> bool:
+        """Keep a query vector another process computed with the same model (Rasa's NLU encodes each
+        message it is unsure of with e5, the same ``query:`` embedding the search needs): searching
+        ``text`` then costs no encoder call. Refused (False) for another model or dimension."""
+        vec = np.asarray(vector, dtype=np.float32)
+        if model != self.name or vec.shape != (self.dim,) or not np.all(np.isfinite(vec)):
+            return False
+        norm = float(np.linalg.norm(vec))
+        if not 0.99 < norm < 1.01:  # the encoder's vectors are unit length: anything else is not one
+            return False
+        if len(self._queries) > 2048 and text not in self._queries:
+            self._queries.pop(next(iter(self._queries)))
+        self._queries[text] = vec
+        return True
+
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._cached(texts, self.name, self.encoder.encode_passages)
 

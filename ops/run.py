@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings.database_url)
     if knowledge_cli(["seed"]) != 0:
         return 1
+    model = ensure_model()  # first: it also exports the encoder the index is built with
     print("==> building the search index")
     LiveSearch(settings).warm_up()
-    model = ensure_model()
     log_dir = settings.data_dir / "logs"
     if args.replicas:
         run_dir = settings.data_dir / "cluster"
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         backend = f"    load balancer       HAProxy on {base} ({run_dir / 'haproxy.cfg'})\n{where}"
     else:
         backend = (
-            f"    Rasa (loopback)     {settings.rasa_url}  (token required)\n"
+            f"    Rasa (loopback)     {' · '.join(settings.rasa_urls)}  (token required)\n"
             f"    action server       {settings.action_server_url}"
         )
     print(

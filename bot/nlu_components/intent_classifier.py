@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu_components.e5_featurizer import PENDING, embed
+from nlu_components.e5_featurizer import PENDING, attach, embed
 
 logger = logging.getLogger(__name__)
 _FILE = "intent_model.npz"
@@ -201,6 +201,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             dense = dense if dense.shape[1] == vectors.shape[1] else np.zeros((len(messages), vectors.shape[1]))
             for i, v in zip(embed_now, vectors):
                 dense[i] = v * float(messages[i].get(PENDING))
+                attach(messages[i], v)
         x = scipy.sparse.hstack([tfidf[rest], scipy.sparse.csr_matrix(dense[rest])]).tocsr()
         out[rest] = self._softmax(x, model["coef"], model["intercept"])
         return out

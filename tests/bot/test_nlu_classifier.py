@@ -69,6 +69,8 @@ with tempfile.TemporaryDirectory() as tmp:
             "unsure": unsure.get(INTENT)["name"],
             "eager": eager.get(INTENT)["name"],
             "ranking": [r["name"] for r in unsure.get("intent_ranking")],
+            # the embedding computed here travels with the message; one not computed does not
+            "shared": [m.get("e5_query") is not None for m in (sure, unsure, eager)],
         }
 print("RESULT " + json.dumps(out))
 """
@@ -84,6 +86,8 @@ def test_the_ngram_model_decides_what_it_is_sure_of_and_the_rest_is_embedded() -
     assert {"coef_sparse", "intercept_sparse", "coef", "idf", "classes"} <= set(two_stage["keys"])
     assert two_stage["embedded"] == ["x again"]
     assert two_stage["sure"] == "a" and two_stage["sure_conf"] >= 0.8
+    # what was embedded here goes to the action server with the parse data (its search reuses it)
+    assert one_stage["shared"] == [True, True, False] and two_stage["shared"] == [False, True, False]
     # the shared n-gram is decided by the meaning: the embedding (b-like) or the eager feature (a-like)
     for stage in (one_stage, two_stage):
         assert stage["unsure"] == "b" and stage["eager"] == "a"

@@ -40,6 +40,14 @@ out = {
 data = TrainingData([Message(data={TEXT: "公租房谁能申请", "intent": "ask_conditions"})])
 featurizer(1.0).process_training_data(data)
 out["training"] = data.training_examples[0].get_dense_features(TEXT)[1].features.shape[1]
+import base64
+from nlu_components.e5_featurizer import VECTOR_KEY
+shared = messages[0].as_dict(only_output_properties=True).get(VECTOR_KEY)
+out["shared"] = {
+    "model": shared["model"], "text": shared["text"],
+    "equal": bool(np.allclose(np.frombuffer(base64.b64decode(shared["vector"]), dtype="<f4") * 2.0, v[0], atol=1e-6)),
+    "not_in_training": data.training_examples[0].get(VECTOR_KEY) is None,
+}
 from nlu_components.e5_featurizer import PENDING
 lazy = E5Featurizer({**E5Featurizer.get_default_config(), "scale": 2.0, "on_demand": True}, "e5")
 deferred = [Message(data={TEXT: "户口在乡下"}), Message(data={"intent": "greet"})]
@@ -83,6 +91,8 @@ def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
     assert out["near"] > out["far"]  # a paraphrase is nearer than a joke (e5 cosines sit close together)
     assert out["same"] and out["no_text_no_feature"]
     assert out["training"] == 384 and out["bad_scale_refused"]
+    # the unscaled vector travels in the parse data to the action server (its search reuses it)
+    assert out["shared"] == {"model": "e5-small-q4", "text": "户口在乡下", "equal": True, "not_in_training": True}
     # on_demand: inference defers the embedding to the classifier (the scale travels with the message);
     # training data is embedded all the same
     assert out["on_demand"] == [2.0, True, None] and out["on_demand_training"] == 384
