@@ -23,6 +23,7 @@ class CachedEncoder:
     def __init__(self, encoder: Encoder, path: Path | None) -> None:
         self.encoder = encoder
         self.name, self.dim = encoder.name, encoder.dim
+        self.query_id: str = getattr(encoder, "query_id", encoder.name)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self.hits = self.misses = 0
@@ -52,7 +53,7 @@ class CachedEncoder:
         message it is unsure of with e5, the same ``query:`` embedding the search needs): searching
         ``text`` then costs no encoder call. Refused (False) for another model or dimension."""
         vec = np.asarray(vector, dtype=np.float32)
-        if model != self.name or vec.shape != (self.dim,) or not np.all(np.isfinite(vec)):
+        if model != self.query_id or vec.shape != (self.dim,) or not np.all(np.isfinite(vec)):
             return False
         norm = float(np.linalg.norm(vec))
         if not 0.99 < norm < 1.01:  # the encoder's vectors are unit length: anything else is not one
@@ -68,7 +69,7 @@ class CachedEncoder:
     def encode_questions(self, texts: list[str]) -> np.ndarray:
         """Stored questions (similar questions, titles) encoded like queries: question-to-question
         matching is symmetric, so both sides get the query treatment (e5's recommendation)."""
-        return self._cached(texts, self.name + "#query", self.encoder.encode_queries)
+        return self._cached(texts, self.query_id + "#query", self.encoder.encode_queries)
 
     def _cached(self, texts: list[str], model: str, encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         if not texts:

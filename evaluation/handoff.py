@@ -33,6 +33,7 @@ import httpx
 import yaml
 
 from core.settings import ROOT
+from ops.supervisor import die_with_parent
 from ops.train import MODEL, RASA
 
 RULES_DIR = ROOT / "bot" / "data" / "rules"
@@ -174,6 +175,7 @@ def evaluate_handoff(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=die_with_parent,  # a killed evaluation leaves no Rasa server behind
     )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)

@@ -73,12 +73,17 @@ VECTOR_KEY = "e5_query"
 MODEL_ID = "e5-small-q4"
 
 
+def model_id() -> str:
+    """What the vectors are comparable with: int8 query weights (``E5_QUERY_INT8``) make another kind."""
+    return MODEL_ID + ("#int8" if getattr(_encoder(), "query_int8", False) else "")
+
+
 def attach(message: Message, vector: np.ndarray) -> None:
     """Put the (unit-length, unscaled) embedding of the message's text in its parse data."""
     raw = np.asarray(vector, dtype="<f4").tobytes()
     message.set(
         VECTOR_KEY,
-        {"model": MODEL_ID, "text": message.get(TEXT), "vector": base64.b64encode(raw).decode("ascii")},
+        {"model": model_id(), "text": message.get(TEXT), "vector": base64.b64encode(raw).decode("ascii")},
         add_to_output=True,
     )
 
