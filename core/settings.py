@@ -110,10 +110,15 @@ class Settings(BaseSettings):
         0.4,
         gt=0,
         lt=1,
-        description="Hybrid confidence below which the engine abstains (calibrated on dev.jsonl)",
+        description="Hybrid confidence below which the engine abstains (calibrated on dev.jsonl; an "
+        "encoder's calibration.json may set its own, which this variable overrides when set)",
     )
     ambiguity_margin: float = Field(
-        0.04, ge=0, lt=1, description="Top-2 confidence gap under which a clarifying question is asked"
+        0.04,
+        ge=0,
+        lt=1,
+        description="Top-2 confidence gap under which a clarifying question is asked (an encoder's "
+        "calibration.json may set its own, which this variable overrides when set)",
     )
     close_enough: float = Field(
         0.25,

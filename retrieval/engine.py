@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from core.settings import Settings
 from embeddings.cache import CachedEncoder
 from embeddings.index import VectorIndex
 from knowledge.models import Entry
@@ -46,13 +47,23 @@ def name_strength(entry: Entry, normalised_query: str, lexicon: Lexicon) -> floa
     return best
 
 
+def _setting_default(name: str) -> float:
+    """The default of a setting (``core/settings.py``): the one place that holds it."""
+    return float(Settings.model_fields[name].default)
+
+
 @dataclass(frozen=True)
 class EngineParams:
-    dense_weight: float = 0.8
-    dense_floor: float = 0.78  # cosine of unrelated Chinese text (maps to 0)
-    dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1)
-    answer_threshold: float = 0.4
-    ambiguity_margin: float = 0.04
+    """The engine's weights and thresholds. Those that are settings (``DENSE_WEIGHT``,
+    ``ANSWER_THRESHOLD``, ``AMBIGUITY_MARGIN``) default to the settings' defaults; the running system
+    builds its parameters with ``retrieval.live.engine_params`` (the settings and the encoder's
+    calibration)."""
+
+    dense_weight: float = _setting_default("dense_weight")
+    dense_floor: float = 0.78  # cosine of unrelated Chinese text (maps to 0), for e5-small
+    dense_ceiling: float = 0.93  # cosine of a close paraphrase (maps to 1), for e5-small
+    answer_threshold: float = _setting_default("answer_threshold")
+    ambiguity_margin: float = _setting_default("ambiguity_margin")
     oos_margin: float = -0.02  # abstain when an out-of-scope prototype is this much closer than any entry
     candidates: int = 30
     max_passage_chars: int = 300  # long summaries are cut into passages of this size for the dense index

@@ -30,17 +30,51 @@ MARKED_CATEGORY = "编辑标记为超出范围"  # the out-of-scope category of 
 INDEX_RECIPE = "questions-as-queries-v4"  # v4: no title vector when it repeats the summary
 
 
+#: what an encoder's calibration (``calibration.json`` in its model folder) may set
+CALIBRATED = ("dense_floor", "dense_ceiling", "answer_threshold", "ambiguity_margin")
+#: the engine parameters that are also settings (``DENSE_WEIGHT``, ``ANSWER_THRESHOLD``, ``AMBIGUITY_MARGIN``)
+FROM_SETTINGS = ("dense_weight", "answer_threshold", "ambiguity_margin")
+
+
 def engine_params(settings: Settings, calibration: dict[str, float] | None = None) -> EngineParams:
-    """``calibration``: an adapted encoder's own dense floor/ceiling (its cosine range moved)."""
+    """The engine's parameters for one encoder. Each comes from the first of
+
+    1. the setting, when it was set explicitly (an environment variable, ``.env``, or given to
+       ``Settings``): ``DENSE_WEIGHT``, ``ANSWER_THRESHOLD``, ``AMBIGUITY_MARGIN``;
+    2. ``calibration``, the encoder's own levels (``calibration.json`` in an adapted model's folder,
+       written by ``make adapt``): ``dense_floor``/``dense_ceiling`` (its cosine range moved),
+       ``answer_threshold`` and ``ambiguity_margin`` (chosen for its scores);
+    3. the default: the setting's (``core/settings.py``), or for the dense floor/ceiling e5-small's
+       cosine levels (``EngineParams``).
+
+    A calibration value out of range raises ``ValueError`` naming it: no engine is built with it."""
+    cal = {name: float(value) for name, value in (calibration or {}).items() if name in CALIBRATED}
+    chosen = {name: float(getattr(settings, name)) for name in FROM_SETTINGS}
+    chosen.update({name: value for name, value in cal.items() if name not in settings.model_fields_set})
     defaults = EngineParams()
-    cal = calibration or {}
-    return EngineParams(
-        dense_weight=settings.dense_weight,
-        answer_threshold=settings.answer_threshold,
-        ambiguity_margin=settings.ambiguity_margin,
-        dense_floor=float(cal.get("dense_floor", defaults.dense_floor)),
-        dense_ceiling=float(cal.get("dense_ceiling", defaults.dense_ceiling)),
+    params = EngineParams(
+        dense_weight=chosen["dense_weight"],
+        answer_threshold=chosen["answer_threshold"],
+        ambiguity_margin=chosen["ambiguity_margin"],
+        dense_floor=chosen.get("dense_floor", defaults.dense_floor),
+        dense_ceiling=chosen.get("dense_ceiling", defaults.dense_ceiling),
     )
+    checks = (
+        (("answer_threshold",), 0 < params.answer_threshold < 1),
+        (("ambiguity_margin",), 0 <= params.ambiguity_margin < 1),
+        (("dense_floor", "dense_ceiling"), params.dense_floor < params.dense_ceiling),
+    )
+    problems = [
+        ", ".join(f"{name}={getattr(params, name)}" for name in names)
+        for names, ok in checks
+        if not ok and any(name in cal for name in names)
+    ]
+    if problems:
+        raise ValueError(
+            "encoder calibration out of range: " + ", ".join(problems) + " (threshold in (0, 1), "
+            "margin in [0, 1), dense floor below the ceiling)"
+        )
+    return params
 
 
 def make_engine(settings: Settings) -> SearchEngine:
