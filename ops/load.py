@@ -107,12 +107,15 @@ def warm(base: str, n: int = 20) -> None:
             c.post("/api/chat", json={"sender_id": f"warm-{i}", "message": "新生儿落户要带什么材料"})
 
 
-def run_locust(base: str, rate: float, seconds: int, out: Path) -> dict[str, float]:
+def run_locust(
+    base: str, rate: float, seconds: int, out: Path, questions: Path | None = None
+) -> dict[str, float]:
     users = max(8, int(rate * 4))  # each user at rate/users: a reply rarely outlasts its gap
     env = {**os.environ, "LOAD_USER_RATE": str(rate / users)}
-    if QUESTIONS_FILE is not None:
-        env["LOAD_QUESTIONS"] = str(QUESTIONS_FILE)
-    prefix = out / f"rate{rate:g}"
+    questions = questions or QUESTIONS_FILE
+    if questions is not None:
+        env["LOAD_QUESTIONS"] = str(questions)
+    prefix = out / f"rate{rate:g}{'-' + questions.stem if questions else ''}"
     subprocess.run(
         [
             str(VENV_BIN / "locust"),
@@ -260,6 +263,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--env", action="append", default=[], help="KEY=VALUE for every process of the node (experiments)"
     )
+    parser.add_argument(
+        "--unique-rates",
+        default="20",
+        help="after --rates, these rates with --unique-questions, no text sent twice (empty: none)",
+    )
+    parser.add_argument(
+        "--unique-questions",
+        type=Path,
+        default=ROOT.parent / "shared" / "data" / "msgabench_gov_qa.jsonl",
+        help="real citizens' questions for the unique-text stages (only their text is sent)",
+    )
     args = parser.parse_args(argv)
     global QUESTIONS_FILE
     QUESTIONS_FILE = args.questions.resolve() if args.questions else None
@@ -276,41 +290,55 @@ def main(argv: list[str] | None = None) -> int:
         rates = [float(r) for r in args.rates.split(",") if r]
         rows = []
         tables: dict[str, list[tuple[str, float]]] = {}
-        for rate in rates:
+        unique = args.unique_questions.resolve() if args.unique_questions.exists() else None
+        stages: list[tuple[float, Path | None]] = [(rate, None) for rate in rates]
+        if unique is not None:
+            stages += [(float(r), unique) for r in args.unique_rates.split(",") if r]
+        for rate, questions in stages:
             load_before = os.getloadavg()[0]
             cpu_before = {n: cpu_seconds(p) for n, p in pids.items()}
-            if args.profile and rate == max(rates):
+            if args.profile and rate == max(rates) and questions is None:
                 prof = profile_async(pids, min(args.profile, args.duration), out)
             else:
                 prof = None
-            stats = run_locust(base, rate, args.duration, out)
+            stats = run_locust(base, rate, args.duration, out, questions)
             if prof is not None:
                 tables = prof()
             cpu = {
                 n: (cpu_seconds(p) - cpu_before[n]) * 1000 / max(stats["requests"], 1)
                 for n, p in pids.items()
             }
-            rows.append((rate, stats, cpu, load_before, os.getloadavg()[0]))
-            print(f"rate {rate:g}: {stats} cpu ms/msg {cpu}", flush=True)
+            rows.append((rate, questions, stats, cpu, load_before, os.getloadavg()[0]))
+            print(
+                f"rate {rate:g} {questions.name if questions else ''}: {stats} cpu ms/msg {cpu}", flush=True
+            )
         when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         lines += [
             f"Produced by `make load` (`python -m ops.load --rates {args.rates} --duration {args.duration}`) on {when};",
             f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()};",
             "one node as `make run` starts it (SQLite, no Redis); Locust, each message a new conversation; "
+            + "main pool: "
             + (
                 f"messages from `{args.questions.name}`, none repeated"
                 if args.questions
                 else "questions of the dev set at random (303, repeating)"
             )
+            + (
+                f"; then `{args.unique_questions.name}` (real citizens' questions, none sent twice) "
+                f"at {args.unique_rates} msg/s"
+                if args.unique_questions.exists() and args.unique_rates
+                else ""
+            )
             + (f"; environment {' '.join(args.env)}." if args.env else "."),
             "",
-            "| target rate (msg/s) | achieved (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | failed | "
+            "| messages | target rate (msg/s) | achieved (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | failed | "
             "CPU ms/msg rasa (all its servers) · actions · web | load avg before → after |",
-            "|---|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for rate, s, cpu, lb, la in rows:
+        for rate, questions, s, cpu, lb, la in rows:
+            pool = f"`{questions.name}`, none repeated" if questions else "main pool"
             lines.append(
-                f"| {rate:g} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
+                f"| {pool} | {rate:g} | {s['rps']:.1f} | {s['p50']:.0f} | {s['p95']:.0f} | {s['p99']:.0f} | "
                 f"{s['failures']:.0f}/{s['requests']:.0f} | {rasa_cpu(cpu):.0f} · {cpu.get('actions', 0):.0f}"
                 f" · {cpu.get('web', 0):.0f} | {lb:.1f} → {la:.1f} |"
             )
