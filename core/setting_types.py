@@ -3,6 +3,8 @@
 - ``RateSpec``: a rate limit, ``count/seconds`` (``CHAT_RATE_LIMIT=20/60``: 20 requests in any 60 s);
   a bare count means per minute.
 - ``parse_networks``: addresses and networks, comma-separated (``TRUSTED_PROXIES=10.0.0.0/8, 127.0.0.1``).
+- ``HoursSpec`` and ``zone`` live in ``core/hours.py``, beside the rule they serve: the agents' working
+  hours (``AGENT_HOURS=08:30-17:30``, may cross midnight) and the clock they are read on (``TIMEZONE``).
 
 Each raises ``ValueError`` with what was wrong; ``core.settings`` adds the variable's name, so a bad
 value stops the start with ``CHAT_RATE_LIMIT='20 per minute': …`` rather than failing at the first

@@ -11,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from core.hours import Hours, zone
+from core.hours import HoursSpec, zone
 from core.local_secrets import local_secrets
 from core.setting_types import Network, RateSpec, parse_networks
 
@@ -25,6 +26,8 @@ MIN_SECRET_CHARS = 32
 # parsed by the validators below from the text of the variable (NoDecode: not read as JSON)
 Rate = Annotated[RateSpec, NoDecode]
 Networks = Annotated[tuple[Network, ...], NoDecode]
+Hours = Annotated[HoursSpec, NoDecode]
+Zone = Annotated[ZoneInfo, NoDecode]
 
 
 def is_loopback(host: str) -> bool:
@@ -189,10 +192,13 @@ class Settings(BaseSettings):
     demo_password: str = Field("demo1234", description="Password of the demo accounts (local mode)")
     hotline: str = Field("12345", description="Hotline number shown in every fallback message")
     handoff_sla_s: int = Field(180, description="Waiting time after which a ticket is highlighted")
-    agent_hours: str = Field(
-        "00:00-24:00", description="When agents are online, HH:MM-HH:MM in TIMEZONE (may cross midnight)"
+    agent_hours: Hours = Field(
+        HoursSpec(0, 24 * 60),
+        description="When agents are online, HH:MM-HH:MM in TIMEZONE (may cross midnight)",
     )
-    timezone: str = Field("Asia/Shanghai", description="The bureau's time zone (IANA name): agent hours")
+    timezone: Zone = Field(
+        ZoneInfo("Asia/Shanghai"), description="The bureau's time zone (IANA name): agent hours"
+    )
     agent_presence_s: int = Field(
         90, description="An agent counts as online this long after the console last polled the queue"
     )
@@ -233,16 +239,20 @@ class Settings(BaseSettings):
             return _named(info, value, parse_networks)
         return tuple(value)
 
-    @field_validator("agent_hours")
+    @field_validator("agent_hours", mode="before")
     @classmethod
-    def _hours(cls, value: str) -> str:
-        Hours.parse(value)  # a clear error at start-up, not at the first handoff
+    def _hours(cls, value: Any, info: ValidationInfo) -> Any:
+        """``AGENT_HOURS=20:00-08:00`` → HoursSpec(1200, 480), once, when the settings load."""
+        if isinstance(value, str):
+            return _named(info, value, HoursSpec.parse)
         return value
 
-    @field_validator("timezone")
+    @field_validator("timezone", mode="before")
     @classmethod
-    def _zone(cls, value: str) -> str:
-        zone(value)
+    def _zone(cls, value: Any, info: ValidationInfo) -> Any:
+        """``TIMEZONE=Asia/Shanghai`` → its ZoneInfo, once, when the settings load."""
+        if isinstance(value, str):
+            return _named(info, value, zone)
         return value
 
     @model_validator(mode="after")

@@ -25,7 +25,7 @@ def agent_availability(
     settings: Settings, sessions: sessionmaker[Session], now: dt.datetime | None = None
 ) -> Availability:
     """Can a handed-off conversation be taken over now? ``now`` is UTC (naive), like every time stored in
-    the database; the hours are read in ``settings.timezone``."""
+    the database; the hours (parsed when the settings load) are read in ``settings.timezone``."""
     if not within_hours(settings.agent_hours, now, tz=settings.timezone):
         return "outside_hours"
     cutoff = (now or utcnow()) - dt.timedelta(seconds=settings.agent_presence_s)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
+from core.hours import HoursSpec, zone
 from core.setting_types import RateSpec
 from core.settings import ROOT, Settings
 from tests.test_layers import _checker
@@ -28,6 +30,10 @@ def test_documented_defaults_are_the_real_ones() -> None:
         default = field.default
         if isinstance(default, RateSpec):
             parse: Callable[[str], object] = RateSpec.parse
+        elif isinstance(default, HoursSpec):
+            parse = HoursSpec.parse
+        elif isinstance(default, ZoneInfo):
+            parse = zone
         elif isinstance(default, int | float) and not isinstance(default, bool):
             parse, default = float, float(default)
         else:

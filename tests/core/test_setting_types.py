@@ -1,15 +1,18 @@
-"""Settings written as text are parsed once, when the settings load: rate limits (``count/seconds``) and
-trusted proxies. A bad value stops the start with a message naming the variable."""
+"""Settings written as text are parsed once, when the settings load: rate limits (``count/seconds``),
+trusted proxies, the agents' working hours and the time zone. A bad value stops the start with a
+message naming the variable."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
+from core.hours import HoursSpec
 from core.ratelimit import make_limiter
 from core.setting_types import RateSpec, parse_networks
 from core.settings import Settings
@@ -105,4 +108,34 @@ def test_trusted_proxies_are_parsed_at_load(monkeypatch: pytest.MonkeyPatch, tmp
     assert parse_networks(" , ") == ()
     monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
     with pytest.raises(ValidationError, match=re.escape("TRUSTED_PROXIES='10.0.0.0/8, proxy.internal'")):
+        Settings(data_dir=tmp_path)
+
+
+def test_agent_hours_and_time_zone_are_parsed_at_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    defaults = Settings(data_dir=tmp_path)
+    assert defaults.agent_hours == HoursSpec(0, 24 * 60) and defaults.timezone == ZoneInfo("Asia/Shanghai")
+    monkeypatch.setenv("AGENT_HOURS", "20:00-08:00")
+    monkeypatch.setenv("TIMEZONE", "Europe/London")
+    loaded = Settings(data_dir=tmp_path)
+    assert loaded.agent_hours == HoursSpec(20 * 60, 8 * 60) and loaded.agent_hours.crosses_midnight
+    assert loaded.timezone == ZoneInfo("Europe/London")
+    given = Settings(data_dir=tmp_path, agent_hours="08:30-17:30", timezone="Asia/Shanghai")
+    assert (given.agent_hours, given.timezone.key) == (HoursSpec(510, 1050), "Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("AGENT_HOURS", "8点半到5点半", "must look like 08:30-17:30"),
+        ("AGENT_HOURS", "08:30-25:00", "not a time of day"),
+        ("TIMEZONE", "Beijing", "unknown time zone"),
+    ],
+)
+def test_bad_hours_or_zone_stop_the_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, says: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=rf"{name}='{value}': .*{says}"):
         Settings(data_dir=tmp_path)

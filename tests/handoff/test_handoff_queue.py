@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
@@ -489,7 +490,7 @@ def test_availability_reads_the_hours_on_the_bureaus_clock(tmp_path: Path) -> No
     assert agent_availability(settings, sessions, nine_in_beijing) == "no_agent_online"  # too long ago
     _agent_seen(sessions, nine_in_beijing - dt.timedelta(seconds=5))
     assert agent_availability(settings, sessions, nine_in_beijing) == "available"
-    london = settings.model_copy(update={"timezone": "Europe/London"})  # 01:00 there: closed
+    london = settings.model_copy(update={"timezone": ZoneInfo("Europe/London")})  # 01:00 there: closed
     assert agent_availability(london, sessions, nine_in_beijing) == "outside_hours"
     assert why_unavailable("outside_hours", settings) == "现在不在人工客服在线时间（08:30-17:30）"
     assert why_unavailable("no_agent_online", settings) == "现在人工客服都不在线"

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from core.hours import HoursSpec
 from handoff.presence import agent_availability
 from handoff.status import RESOLUTIONS, Resolution, TicketStatus
 from handoff.tables import HandoffRow
@@ -587,7 +588,7 @@ def test_polling_the_queue_makes_agents_available_and_logout_ends_it(app: FastAP
     assert agent_availability(settings, sessions) == "no_agent_online"  # logged in is not enough
     agent.get("/api/handoffs")
     assert agent_availability(settings, sessions) == "available"
-    closed_hours = settings.model_copy(update={"agent_hours": "00:00-00:00"})
+    closed_hours = settings.model_copy(update={"agent_hours": HoursSpec.parse("00:00-00:00")})
     assert agent_availability(closed_hours, sessions) == "outside_hours"
     agent.post("/api/auth/logout")
     assert agent_availability(settings, sessions) == "no_agent_online"

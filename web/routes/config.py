@@ -24,6 +24,6 @@ async def public_config(settings: SettingsDep, response: Response) -> PublicConf
     return PublicConfig(
         hotline=settings.hotline,
         max_message_chars=settings.max_message_chars,
-        agent_hours=settings.agent_hours,
-        timezone=settings.timezone,
+        agent_hours=str(settings.agent_hours),
+        timezone=settings.timezone.key,
     )
