@@ -1,4 +1,4 @@
-"""Issue 14, points 1, 2 and 7: safe by default outside loopback, demo accounts, login throttling,
+"""Security settings: safe by default outside loopback, demo accounts, login throttling,
 client addresses and shared rate limits."""
 
 from __future__ import annotations

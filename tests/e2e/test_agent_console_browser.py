@@ -1,8 +1,8 @@
-"""The hotline agent console in a real browser, next to a citizen's widget (issues 7 and 17).
+"""The hotline agent console in a real browser, next to a citizen's widget.
 
 A citizen asks for a human in the widget; agent1 logs in to /agent, claims the ticket, sees the
 suggested answers, sends one; the citizen sees it live; the agent closes the ticket and the bot
-answers the citizen's next question again. Issue 17: a new ticket raises an alert (title, sound,
+answers the citizen's next question again. A new ticket raises an alert (title, sound,
 desktop notification) and is on top; the queue filters; the ticket reads as the citizen saw it
 (button titles, situation questions and options, the left message); the suggestions follow the
 conversation; phone assist has the centre column; axe-core finds no serious or critical violation.

@@ -1,4 +1,4 @@
-"""Issue 18 in a real browser against the real servers: the widget's 办事攻略 tab, a county page's
+"""The guides in a real browser against the real servers: the widget's 办事攻略 tab, a county page's
 ``data-site`` embed, and the site question asked once on the city page."""
 
 from __future__ import annotations

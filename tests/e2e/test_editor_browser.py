@@ -1,6 +1,6 @@
-"""The knowledge editor in a real browser (issues 8 and 17): an editor changes a material and submits, a
+"""The knowledge editor in a real browser: an editor changes a material and submits, a
 reviewer publishes, and a citizen's next question in the widget shows the changed material — live,
-with no retraining and no restart. Issue 17: the reviewer lands on the diff of a change in review with
+with no retraining and no restart. The reviewer lands on the diff of a change in review with
 one publish button explained; 试一试 runs a question against the draft; gap mining hides noise, picks
 the target by title with no weak pre-fill and marks questions out of scope (the engine declines them
 from then on); the dashboard's bar labels are whole; axe-core finds no serious or critical violation."""

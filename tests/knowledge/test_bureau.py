@@ -1,4 +1,4 @@
-"""Issue 18: the content is faithful to the bureau's plan (its reply to CPPCC proposal 156), the bureau
+"""The content is faithful to the bureau's plan (its reply to CPPCC proposal 156), the bureau
 profile is the one place for contacts and 分站点, nothing is invented, and review status is honest."""
 
 from __future__ import annotations

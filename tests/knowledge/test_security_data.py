@@ -1,4 +1,4 @@
-"""Issue 14, points 5, 8 and 10 below the HTTP layer: the masking corpus, retention, upload guards,
+"""Security below the HTTP layer: the masking corpus, retention, upload guards,
 the four-eyes rule."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 18 over HTTP: the bureau profile, the 办事攻略 catalogue and /guides page (following what is
+"""The bureau's guides over HTTP: the bureau profile, the 办事攻略 catalogue and /guides page (following what is
 published), and chat answers for the citizen's 分站点 with the fallback to the city hall."""
 
 from __future__ import annotations

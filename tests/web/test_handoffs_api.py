@@ -476,7 +476,8 @@ def test_suggestions_put_the_bots_current_service_first_with_its_answers(
 def test_the_current_service_carries_the_score_the_bot_gave_it_above_unrelated_entries(
     app: FastAPI, agent: TestClient
 ) -> None:
-    """Issue 17.9: the conversation's own service showed 匹配度 0% below unrelated entries at 61%."""
+    """The conversation's own service comes first with the score the bot gave it, not 匹配度 0% below
+    unrelated entries."""
     ticket_id = add_ticket(
         app,
         sender_id="c9",
@@ -498,7 +499,7 @@ def test_the_current_service_carries_the_score_the_bot_gave_it_above_unrelated_e
 
 
 def test_the_ticket_shows_what_the_citizen_saw_and_chose(app: FastAPI, agent: TestClient) -> None:
-    """Issue 17.8: button clicks and situation answers read as the citizen saw them."""
+    """Button clicks and situation answers read as the citizen saw them: the button titles, not payloads."""
     app.state.conversations.add(
         "c8",
         "bot",

@@ -1,4 +1,4 @@
-"""Issue 14 on the HTTP API (Rasa stubbed): conversation binding, callbacks, commands, masking through
+"""Security over the HTTP API (Rasa stubbed): conversation binding, callbacks, commands, masking through
 the chat, limits, headers, body sizes, the OpenAPI error declarations."""
 
 from __future__ import annotations
