@@ -11,8 +11,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 
 def tracker(
-    text: str, intent: str, slots: dict[str, Any] | None = None, entities: list | None = None
+    text: str,
+    intent: str,
+    slots: dict[str, Any] | None = None,
+    entities: list | None = None,
+    history: list[dict[str, Any]] | None = None,
 ) -> Tracker:
+    """A tracker whose latest message is ``text``, parsed as ``intent``. ``history``: the events before
+    it, oldest first, as Rasa records them (user messages with their ``parse_data``, bot lines)."""
     return Tracker.from_dict(
         {
             "sender_id": "unit",
@@ -22,7 +28,7 @@ def tracker(
                 "intent": {"name": intent, "confidence": 0.9},
                 "entities": entities or [],
             },
-            "events": [{"event": "user", "text": text}],
+            "events": [*(history or []), {"event": "user", "text": text}],
             "paused": False,
             "followup_action": None,
             "active_loop": {},

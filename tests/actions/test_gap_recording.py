@@ -3,12 +3,9 @@ person (abstentions and 没用 ratings are covered in test_actions)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer_service import ActionAnswerService
 from actions.handoff import ActionHandoff
@@ -17,6 +14,7 @@ from core.migrate import migrate
 from core.settings import Settings
 from knowledge.tables import GapRow
 from retrieval.live import LiveSearch
+from tests.action_support import run, tracker
 
 QUESTION = "公租房申请要满足什么条件"
 
@@ -25,31 +23,9 @@ def _user(text: str, intent: str) -> dict[str, Any]:
     return {"event": "user", "text": text, "parse_data": {"text": text, "intent": {"name": intent}}}
 
 
-def _tracker(events: list[dict[str, Any]], slots: dict[str, Any] | None = None) -> Tracker:
-    last = events[-1]
-    return Tracker.from_dict(
-        {
-            "sender_id": "citizen-7",
-            "slots": slots or {},
-            "latest_message": {**last["parse_data"], "entities": []},
-            "events": events,
-            "paused": False,
-            "followup_action": None,
-            "active_loop": {},
-            "latest_action_name": "action_listen",
-        }
-    )
-
-
 def _gaps(settings: Settings) -> list[tuple[str, str, str | None]]:
     with session_factory(settings.database_url)() as s:
         return [(g.reason, g.question, g.top_entry) for g in s.query(GapRow).order_by(GapRow.id)]
-
-
-def _run(action: Any, tracker: Tracker) -> list[dict[str, Any]]:
-    dispatcher = CollectingDispatcher()
-    asyncio.run(action.run(dispatcher, tracker, {}))
-    return dispatcher.messages
 
 
 def test_an_answer_below_gap_low_confidence_is_a_gap(
@@ -59,28 +35,27 @@ def test_an_answer_below_gap_low_confidence_is_a_gap(
     assert top.id == "public-rental-housing"
 
     settings.gap_low_confidence = top.score - 0.01  # confident enough: no gap
-    messages = _run(ActionAnswerService(), _tracker([_user(QUESTION, "ask_conditions")]))
+    _, messages = run(ActionAnswerService(), tracker(QUESTION, "ask_conditions"))
     assert messages[0]["custom"]["entry_id"] == "public-rental-housing" and _gaps(settings) == []
 
     settings.gap_low_confidence = top.score + 0.01  # answered, but below the bar: editors should look
-    messages = _run(ActionAnswerService(), _tracker([_user(QUESTION, "ask_conditions")]))
+    _, messages = run(ActionAnswerService(), tracker(QUESTION, "ask_conditions"))
     assert messages[0]["custom"]["entry_id"] == "public-rental-housing"
     assert _gaps(settings) == [("low_confidence", QUESTION, "public-rental-housing")]
 
 
 def test_a_handoff_records_the_citizens_last_question_masked(live: LiveSearch, settings: Settings) -> None:
-    events = [
+    history = [
         _user("养狗要办什么证，我电话13812345678", "ask_service"),
         {"event": "bot", "text": "抱歉，这个问题我在办事攻略里没有找到答案"},
         _user("/choose_option", "choose_option"),
-        _user("转人工", "request_human"),
     ]
-    _run(ActionHandoff(), _tracker(events, {"current_service": "passport"}))
+    run(ActionHandoff(), tracker("转人工", "request_human", {"current_service": "passport"}, history=history))
     assert _gaps(settings) == [("handoff", "养狗要办什么证，我电话138****5678", "passport")]
 
 
 def test_a_handoff_without_a_question_records_nothing(live: LiveSearch, settings: Settings) -> None:
-    _run(ActionHandoff(), _tracker([_user("转人工", "request_human")]))
+    run(ActionHandoff(), tracker("转人工", "request_human"))
     assert _gaps(settings) == []
 
 
