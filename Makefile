@@ -60,7 +60,7 @@ test: setup lint typecheck bot-validate unit slow train e2e bot-test  ## everyth
 	@echo "make test: all checks passed"
 
 eval: setup
-	@$(PY) -m retrieval.evaluate --eval $(EVAL)
+	@$(PY) -m evaluation.retrieval --eval $(EVAL)
 
 eval-external: setup train
 	@$(PY) -m evaluation.external --data $(DATA)
@@ -84,11 +84,11 @@ load: setup train  ## Locust on one node: rates, profile, 10-minute soak → doc
 
 REFS ?=
 bench: setup  ## retrieval figures, then chat turns through the running system (both into docs/benchmarks.md)
-	@$(PY) -m retrieval.bench --data $(DATA)
-	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
+	@$(PY) -m evaluation.bench --data $(DATA)
+	@$(PY) -m evaluation.chat_bench $(foreach r,$(REFS),--ref $(r))
 
 bench-chat: setup  ## chat turn latency only; REFS="8d5636d HEAD" measures several versions in one run
-	@$(PY) -m ops.chat_bench $(foreach r,$(REFS),--ref $(r))
+	@$(PY) -m evaluation.chat_bench $(foreach r,$(REFS),--ref $(r))
 
 
 fuzz: setup  ## schemathesis over the OpenAPI document, anonymous and as staff (make test runs a 3-example smoke)

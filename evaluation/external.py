@@ -16,11 +16,11 @@ from pathlib import Path
 
 from core.settings import Settings, get_settings
 from evaluation.handoff import MESSAGES, evaluate_handoff
+from evaluation.retrieval import MODES, print_table
 from knowledge.cli import main as knowledge_cli
 from knowledge.io import read_yaml_dir, write_jsonl
 from knowledge.models import Entry
 from knowledge.validation import without_stray_spaces
-from retrieval.evaluate import MODES, print_table
 from retrieval.live import LiveSearch, make_engine
 
 GOV_QA = "msgabench_gov_qa.jsonl"

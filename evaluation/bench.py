@@ -24,18 +24,19 @@ from core.settings import ROOT, Settings, get_settings
 from embeddings.cache import CachedEncoder
 from embeddings.encoders import load_encoder
 from embeddings.index import VectorIndex
+from evaluation.retrieval import load_questions
 from knowledge.importers.guangdong import map_file
 from knowledge.io import read_yaml_dir
 from knowledge.models import Entry
 from knowledge.render import plain_text, speech
 from retrieval.bm25 import Bm25Index
 from retrieval.engine import SearchEngine, _Snapshot
-from retrieval.evaluate import load_questions
 from retrieval.live import engine_params, load_out_of_scope
 from retrieval.rerank import load_reranker
 from retrieval.text import Lexicon
 
-CHAT_START, CHAT_END = "<!-- chat-turns:start -->", "<!-- chat-turns:end -->"  # see ops/chat_bench.py
+# the chat-turn section of docs/benchmarks.md, written by evaluation/chat_bench.py
+CHAT_START, CHAT_END = "<!-- chat-turns:start -->", "<!-- chat-turns:end -->"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     gd_report = gd.get("import_report", "") if isinstance(gd, dict) else ""
     doc = f"""# Benchmarks
 
-Produced by `make bench` (`python -m retrieval.bench --data {args.data}`) on
+Produced by `make bench` (`python -m evaluation.bench --data {args.data}`) on
 {time.strftime("%Y-%m-%d %H:%M")} — {machine()}; encoder `{settings.embedding_model}`.
 Latencies include query encoding (the query cache is emptied before each search); queries are the
 {len(queries)} questions of `knowledge/eval/dev.jsonl`. Figures recorded in commit {commit()}.
@@ -304,7 +305,7 @@ Guangdong import report:
 """
     out = Path(args.out)
     old = out.read_text(encoding="utf-8") if out.exists() else ""
-    if CHAT_START in old and CHAT_END in old:  # the chat-turn figures of ops.chat_bench stay
+    if CHAT_START in old and CHAT_END in old:  # the chat-turn figures of evaluation.chat_bench stay
         doc = (
             doc.rstrip()
             + "\n\n"

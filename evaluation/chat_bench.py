@@ -8,8 +8,8 @@ are sent to each in turn (the order alternates), so a busy machine slows every t
 run compares them fairly. A turn is one ``POST /api/chat`` as a citizen's client sends it, timed
 from request to full response.
 
-    python -m ops.chat_bench                       # this working tree
-    python -m ops.chat_bench --ref 8d5636d --ref HEAD   # before / after, one run
+    python -m evaluation.chat_bench                       # this working tree
+    python -m evaluation.chat_bench --ref 8d5636d --ref HEAD   # before / after, one run
 
 Writes the "Chat turns" section of docs/benchmarks.md (``make bench`` keeps it) and prints a final
 ``RESULT {json}`` line.
@@ -36,8 +36,8 @@ from pathlib import Path
 import httpx
 
 from core.settings import ROOT
-from retrieval.bench import CHAT_END, CHAT_START, machine, pct
-from retrieval.evaluate import load_questions
+from evaluation.bench import CHAT_END, CHAT_START, machine, pct
+from evaluation.retrieval import load_questions
 
 SECTION_START, SECTION_END = CHAT_START, CHAT_END
 FOLLOW_UPS = ["要多久", "在哪里办"]  # aspect questions after a service question
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             stop(target)
         shutil.rmtree(work, ignore_errors=True)
     results = {t.label: summary(t) for t in targets}
-    command = "python -m ops.chat_bench" + "".join(f" --ref {r}" for r in args.ref)
+    command = "python -m evaluation.chat_bench" + "".join(f" --ref {r}" for r in args.ref)
     turns = sum(len(c) for c in convs)
     text = report(targets, results, command, len(convs), turns)
     write_section(Path(args.out), text)

@@ -1,10 +1,10 @@
-"""ops/chat_bench.py: only real answers count, so a version still starting cannot look fast."""
+"""evaluation/chat_bench.py: only real answers count, so a version still starting cannot look fast."""
 
 from __future__ import annotations
 
 import httpx
 
-from ops.chat_bench import answered
+from evaluation.chat_bench import answered
 
 
 def _reply(status: int, body: dict) -> httpx.Response:
