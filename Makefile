@@ -42,7 +42,7 @@ typecheck: setup
 	.venv/bin/mypy core conversations knowledge handoff embeddings adaptation retrieval actions web ops evaluation tests
 
 unit: setup  ## the fast loop: no training, no servers, no slow tests; both cores
-	$(PY) -m pytest -q -n 2 --ignore=tests/e2e -m "not slow"
+	$(PY) -m pytest -q -n 2 --durations=10 --ignore=tests/e2e -m "not slow"
 
 slow: setup  ## the tests that train a small model or fuzz the API (tens of seconds each)
 	$(PY) -m pytest -q --ignore=tests/e2e -m slow
