@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,8 +61,15 @@ def engine(seed_entries: list[Entry], shared_cache_dir: Path) -> SearchEngine:
     settings = Settings(data_dir=shared_cache_dir)
     encoder = CachedEncoder(load_encoder("e5-small-q4"), shared_cache_dir / "embeddings.sqlite")
     eng = SearchEngine(encoder, Lexicon.load(settings.synonyms_file), engine_params(settings))
-    eng.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
-    eng.rebuild(seed_entries)
+    # one pytest-xdist worker encodes a cold cache while the others wait, then read it: on a fresh
+    # clone the two workers used to encode the same entries side by side (70 s each on 2 cores)
+    with (shared_cache_dir / "engine.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            eng.set_out_of_scope(load_out_of_scope(settings.out_of_scope_file))
+            eng.rebuild(seed_entries)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return eng
 
 
