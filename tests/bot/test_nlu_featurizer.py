@@ -5,6 +5,9 @@ The component runs in the Rasa environment, so the checks run there in one subpr
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 import yaml
 
@@ -84,15 +87,26 @@ print("RESULT " + json.dumps(out))
 """
 
 
+@functools.cache
+def _checks() -> dict[str, Any]:
+    """One run of the checks in the Rasa environment (a subprocess of several seconds) for both tests."""
+    return dict(run_in_rasa_env(CHECKS, cwd=ROOT / "bot"))
+
+
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
-    out = run_in_rasa_env(CHECKS, cwd=ROOT / "bot")
+    out = _checks()
     assert out["norms"] == [2.0, 2.0, 2.0, 2.0]  # unit vectors times the configured scale
     assert out["near"] > out["far"]  # a paraphrase is nearer than a joke (e5 cosines sit close together)
     assert out["same"] and out["no_text_no_feature"]
     assert out["training"] == 384 and out["bad_scale_refused"]
     # the unscaled vector travels in the parse data to the action server (its search reuses it)
-    assert out["shared"] == {"model": "e5-small-q4", "text": "户口在乡下", "equal": True, "not_in_training": True}
+    assert out["shared"] == {
+        "model": "e5-small-q4",
+        "text": "户口在乡下",
+        "equal": True,
+        "not_in_training": True,
+    }
     # on_demand: inference defers the embedding to the classifier (the scale travels with the message);
     # training data is embedded all the same
     assert out["on_demand"] == [2.0, True, None] and out["on_demand_training"] == 384
@@ -100,7 +114,7 @@ def test_messages_get_their_meaning_as_one_scaled_sentence_vector() -> None:
 
 @pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
 def test_a_text_seen_recently_is_not_encoded_again_and_the_memo_stays_bounded() -> None:
-    memo = run_in_rasa_env(CHECKS, cwd=ROOT / "bot")["memo"]
+    memo = _checks()["memo"]
     # one encoder call per distinct new text; a repeat (in the batch or later) is served from the memo,
     # the same vector; the least recently used text (转人工) is evicted (memo of 3) and encoded again
     assert memo["calls"] == [["居住证怎么办", "转人工"], ["谢谢", "你好"], ["转人工"]]
