@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import argon2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from core import accounts
 from core.settings import ROOT, Settings
 from embeddings.cache import CachedEncoder
 from embeddings.encoders import load_encoder
@@ -32,6 +35,21 @@ def _guarded_connect(self: socket.socket, address: object) -> object:
     ):
         return _real_connect(self, address)  # type: ignore[arg-type]
     raise OSError(f"network access blocked in tests: {address!r}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Staff passwords are hashed with argon2id at argon2's default cost (64 MiB, 3 passes, 4 lanes:
+    about 0.25 s of CPU per hash or check), and every app fixture creates the demo accounts and most
+    staff tests log in. The unit tests keep argon2id at its cheapest cost; the app's own cost is
+    checked in tests/core/test_password_cost.py."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            accounts,
+            "PasswordHasher",
+            functools.partial(argon2.PasswordHasher, time_cost=1, memory_cost=1024, parallelism=1),
+        )
+        yield
 
 
 @pytest.fixture(autouse=True)
