@@ -42,9 +42,7 @@ class CachedEncoder:
             vec = self._queries.get(text)
             if vec is None:
                 vec = self.encoder.encode_queries([text])[0]
-                if len(self._queries) > 2048:
-                    self._queries.pop(next(iter(self._queries)))
-                self._queries[text] = vec
+                self._keep_query(text, vec)
             out.append(vec)
         return np.stack(out) if out else np.zeros((0, self.dim), dtype=np.float32)
 
@@ -58,10 +56,14 @@ class CachedEncoder:
         norm = float(np.linalg.norm(vec))
         if not 0.99 < norm < 1.01:  # the encoder's vectors are unit length: anything else is not one
             return False
+        self._keep_query(text, vec)
+        return True
+
+    def _keep_query(self, text: str, vec: np.ndarray) -> None:
+        """The query memo: the 2,048 most recently added texts."""
         if len(self._queries) > 2048 and text not in self._queries:
             self._queries.pop(next(iter(self._queries)))
         self._queries[text] = vec
-        return True
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._cached(texts, self.name, self.encoder.encode_passages)

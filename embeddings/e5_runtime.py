@@ -71,8 +71,6 @@ class OnnxE5:
             if self.query_int8
             else self._session
         )
-        #: what a query vector is comparable with: a vector shared between processes carries it
-        self.query_id = "int8" if self.query_int8 else "float"
         self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
